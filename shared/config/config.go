@@ -1,0 +1,237 @@
+// Package config reads apiscout's configuration from APISCOUT_* environment
+// variables. Every variable has a documented default (see Vars) and the whole
+// configuration is validated at start, before any connection is made.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Prefix is the prefix of every environment variable apiscout reads.
+const Prefix = "APISCOUT_"
+
+// Defaults, one named constant each.
+const (
+	DefaultHTTPAddr           = "127.0.0.1:8080"
+	DefaultWorkerAdminAddr    = "127.0.0.1:9091"
+	DefaultMongoDB            = "apiscout"
+	DefaultMaxUploadBytes     = 25 << 20
+	DefaultSamplesPerEndpoint = 10
+	DefaultSampleBodyMax      = 1 << 20
+	DefaultWorkerConcurrency  = 10
+	DefaultTaskMaxRetry       = 8
+	DefaultShutdownTimeout    = 25 * time.Second
+	DefaultLogLevel           = "info"
+	DefaultDataDir            = "data"
+)
+
+// Config is the effective configuration of every apiscout binary.
+type Config struct {
+	// HTTPAddr is the API's listen address.
+	HTTPAddr string
+	// WorkerAdminAddr is where a worker serves /metrics, /livez and /readyz;
+	// "off" disables it.
+	WorkerAdminAddr string
+	// RedisURL is a redis:// (or rediss://) URL. Empty only in embedded mode.
+	RedisURL string
+	// MongoURI is a mongodb:// URI. Empty only in embedded mode.
+	MongoURI string
+	// MongoDB is the database name.
+	MongoDB string
+	// MaxUploadBytes caps an uploaded collection (and environment) file.
+	MaxUploadBytes int64
+	// SamplesPerEndpoint is how many samples an endpoint keeps (newest win).
+	SamplesPerEndpoint int
+	// SampleBodyMax caps a stored sample body; longer bodies are truncated
+	// and marked.
+	SampleBodyMax int
+	// WorkerConcurrency is the number of tasks a worker runs at once.
+	WorkerConcurrency int
+	// TaskMaxRetry is how often a failing task is retried before it is archived.
+	TaskMaxRetry int
+	// ShutdownTimeout bounds a graceful shutdown.
+	ShutdownTimeout time.Duration
+	// LogLevel is debug, info, warn or error.
+	LogLevel string
+	// DataDir holds embedded-mode data (make run).
+	DataDir string
+	// DevToken, when set, is the embedded-mode dev account's token.
+	DevToken string
+}
+
+// Var documents one environment variable.
+type Var struct {
+	Name    string
+	Default string
+	Help    string
+	Secret  bool
+}
+
+// Vars lists every variable apiscout reads, with its default; --help prints it
+// and the README mirrors it.
+var Vars = []Var{
+	{"HTTP_ADDR", DefaultHTTPAddr, "API listen address", false},
+	{"WORKER_ADMIN_ADDR", DefaultWorkerAdminAddr, "worker /metrics, /livez, /readyz address (\"off\" disables)", false},
+	{"REDIS_URL", "", "Redis URL, e.g. redis://127.0.0.1:6379/0 (required; make run embeds one when unset)", true},
+	{"MONGO_URI", "", "MongoDB URI, e.g. mongodb://127.0.0.1:27017 (required; make run embeds FerretDB when unset)", true},
+	{"MONGO_DB", DefaultMongoDB, "MongoDB database name", false},
+	{"MAX_UPLOAD_BYTES", strconv.Itoa(DefaultMaxUploadBytes), "largest accepted collection or environment file, bytes", false},
+	{"SAMPLES_PER_ENDPOINT", strconv.Itoa(DefaultSamplesPerEndpoint), "samples kept per endpoint (newest win)", false},
+	{"SAMPLE_BODY_MAX", strconv.Itoa(DefaultSampleBodyMax), "bytes of a sample body kept before truncation", false},
+	{"WORKER_CONCURRENCY", strconv.Itoa(DefaultWorkerConcurrency), "tasks a worker process runs at once", false},
+	{"TASK_MAX_RETRY", strconv.Itoa(DefaultTaskMaxRetry), "retries of a failing task before it is archived", false},
+	{"SHUTDOWN_TIMEOUT", DefaultShutdownTimeout.String(), "graceful shutdown bound", false},
+	{"LOG_LEVEL", DefaultLogLevel, "debug, info, warn or error", false},
+	{"DATA_DIR", DefaultDataDir, "embedded-mode data folder (make run)", false},
+	{"DEV_TOKEN", "", "embedded mode: the dev account's token is exactly this value", true},
+}
+
+// Load reads the configuration from getenv (os.Getenv when nil) and
+// validates it. Required connection settings are checked by RequireServices,
+// since embedded mode fills them in after Load.
+func Load(getenv func(string) string) (Config, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	get := func(name string) string {
+		if v := strings.TrimSpace(getenv(Prefix + name)); v != "" {
+			return v
+		}
+		for _, v := range Vars {
+			if v.Name == name {
+				return v.Default
+			}
+		}
+		return ""
+	}
+	var errs []error
+	integer := func(name string, min int64) int64 {
+		n, err := strconv.ParseInt(get(name), 10, 64)
+		if err != nil || n < min {
+			errs = append(errs, fmt.Errorf("%s%s: want an integer >= %d, got %q", Prefix, name, min, get(name)))
+		}
+		return n
+	}
+	c := Config{
+		HTTPAddr:           get("HTTP_ADDR"),
+		WorkerAdminAddr:    get("WORKER_ADMIN_ADDR"),
+		RedisURL:           get("REDIS_URL"),
+		MongoURI:           get("MONGO_URI"),
+		MongoDB:            get("MONGO_DB"),
+		MaxUploadBytes:     integer("MAX_UPLOAD_BYTES", 1024),
+		SamplesPerEndpoint: int(integer("SAMPLES_PER_ENDPOINT", 1)),
+		SampleBodyMax:      int(integer("SAMPLE_BODY_MAX", 0)),
+		WorkerConcurrency:  int(integer("WORKER_CONCURRENCY", 1)),
+		TaskMaxRetry:       int(integer("TASK_MAX_RETRY", 0)),
+		LogLevel:           strings.ToLower(get("LOG_LEVEL")),
+		DataDir:            get("DATA_DIR"),
+		DevToken:           get("DEV_TOKEN"),
+	}
+	d, err := time.ParseDuration(get("SHUTDOWN_TIMEOUT"))
+	if err != nil || d <= 0 {
+		errs = append(errs, fmt.Errorf("%sSHUTDOWN_TIMEOUT: want a positive duration like 25s, got %q", Prefix, get("SHUTDOWN_TIMEOUT")))
+	}
+	c.ShutdownTimeout = d
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		errs = append(errs, fmt.Errorf("%sHTTP_ADDR: want host:port, got %q", Prefix, c.HTTPAddr))
+	}
+	if c.WorkerAdminAddr != "off" {
+		if _, _, err := net.SplitHostPort(c.WorkerAdminAddr); err != nil {
+			errs = append(errs, fmt.Errorf("%sWORKER_ADMIN_ADDR: want host:port or off, got %q", Prefix, c.WorkerAdminAddr))
+		}
+	}
+	if c.RedisURL != "" {
+		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+			errs = append(errs, fmt.Errorf("%sREDIS_URL: want redis://host:port/db", Prefix))
+		}
+	}
+	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
+		errs = append(errs, fmt.Errorf("%sMONGO_URI: want mongodb://... or mongodb+srv://...", Prefix))
+	}
+	if _, err := ParseLevel(c.LogLevel); err != nil {
+		errs = append(errs, err)
+	}
+	return c, errors.Join(errs...)
+}
+
+// RequireServices reports a missing Redis or MongoDB setting.
+func (c Config) RequireServices() error {
+	var errs []error
+	if c.RedisURL == "" {
+		errs = append(errs, errors.New(Prefix+"REDIS_URL is required (or use `make run` for embedded mode)"))
+	}
+	if c.MongoURI == "" {
+		errs = append(errs, errors.New(Prefix+"MONGO_URI is required (or use `make run` for embedded mode)"))
+	}
+	return errors.Join(errs...)
+}
+
+// ParseLevel maps a LOG_LEVEL value to a slog level.
+func ParseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("%sLOG_LEVEL: want debug, info, warn or error, got %q", Prefix, s)
+	}
+	return l, nil
+}
+
+// NewLogger returns a JSON slog logger at the configured level.
+func (c Config) NewLogger(w io.Writer) *slog.Logger {
+	l, _ := ParseLevel(c.LogLevel)
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// LogValue lets slog print the effective configuration with secrets masked.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("http_addr", c.HTTPAddr),
+		slog.String("worker_admin_addr", c.WorkerAdminAddr),
+		slog.String("redis_url", MaskURL(c.RedisURL)),
+		slog.String("mongo_uri", MaskURL(c.MongoURI)),
+		slog.String("mongo_db", c.MongoDB),
+		slog.Int64("max_upload_bytes", c.MaxUploadBytes),
+		slog.Int("samples_per_endpoint", c.SamplesPerEndpoint),
+		slog.Int("sample_body_max", c.SampleBodyMax),
+		slog.Int("worker_concurrency", c.WorkerConcurrency),
+		slog.Int("task_max_retry", c.TaskMaxRetry),
+		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
+		slog.String("log_level", c.LogLevel),
+		slog.Bool("dev_token_set", c.DevToken != ""),
+	)
+}
+
+// MaskURL hides the password of a URL's user info.
+func MaskURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		if err != nil && s != "" {
+			return "(unparsable, hidden)"
+		}
+		return s
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// Usage writes every variable with its default, for --help.
+func Usage(w io.Writer) {
+	fmt.Fprintln(w, "Environment variables:")
+	for _, v := range Vars {
+		def := v.Default
+		if def == "" {
+			def = "(none)"
+		}
+		fmt.Fprintf(w, "  %s%-22s %s (default %s)\n", Prefix, v.Name, v.Help, def)
+	}
+}

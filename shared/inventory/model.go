@@ -1,0 +1,186 @@
+// Package inventory models an API inventory: API collections, their
+// endpoints (method + host + path) and the request/response samples that
+// show them. It is pure: it turns a parsed Postman collection into an import
+// plan and merges plans into stored endpoints, with no I/O.
+package inventory
+
+import (
+	"time"
+
+	"github.com/apiscout/apiscout/shared/postman"
+)
+
+// Request outcomes and the reason codes of requests that were not imported.
+const (
+	OutcomeImported = "imported"
+	OutcomeSkipped  = "skipped"
+
+	// ReasonNoSavedResponse: the request has no usable saved response and
+	// the import does not replay.
+	ReasonNoSavedResponse = "no_saved_response"
+	// ReasonInvalidItem: the item is structurally broken (see the detail).
+	ReasonInvalidItem = "invalid_item"
+)
+
+// Sample sources.
+const (
+	SourceExample = "example"
+)
+
+// Collection is one API collection: the inventory of one Postman collection
+// for one account.
+type Collection struct {
+	ID           string    `bson:"_id" json:"id"`
+	AccountID    string    `bson:"account_id" json:"-"`
+	Name         string    `bson:"name" json:"name"`
+	PostmanID    string    `bson:"postman_id,omitempty" json:"postman_id,omitempty"`
+	Schema       string    `bson:"schema" json:"schema"`
+	LastImportID string    `bson:"last_import_id" json:"last_import_id"`
+	CreatedAt    time.Time `bson:"created_at" json:"created_at"`
+	UpdatedAt    time.Time `bson:"updated_at" json:"updated_at"`
+}
+
+// Source names a Postman request that produced an endpoint.
+type Source struct {
+	RequestID string `bson:"request_id,omitempty" json:"request_id,omitempty"`
+	Name      string `bson:"name" json:"name"`
+}
+
+// Endpoint is one method + host + path of an API collection.
+type Endpoint struct {
+	ID           string `bson:"_id" json:"id"`
+	AccountID    string `bson:"account_id" json:"-"`
+	CollectionID string `bson:"collection_id" json:"collection_id"`
+	Method       string `bson:"method" json:"method"`
+	// Host is host[:port], lower case.
+	Host   string `bson:"host" json:"host"`
+	Scheme string `bson:"scheme" json:"scheme"`
+	Path   string `bson:"path" json:"path"`
+
+	StatusCodes []int    `bson:"status_codes" json:"status_codes"`
+	Sources     []Source `bson:"sources" json:"sources"`
+	// SampleIDs are the retained samples, oldest first (at most the
+	// configured number).
+	SampleIDs []string `bson:"sample_ids" json:"-"`
+
+	FirstSeen       time.Time `bson:"first_seen" json:"first_seen"`
+	LastSeen        time.Time `bson:"last_seen" json:"last_seen"`
+	CreatedByImport string    `bson:"created_by_import" json:"-"`
+	LastImportID    string    `bson:"last_import_id" json:"last_import_id"`
+	// Version increments on every write; stores use it for optimistic
+	// concurrency.
+	Version int64 `bson:"version" json:"-"`
+}
+
+// Sample is one request/response pair of an endpoint.
+type Sample struct {
+	ID           string         `bson:"_id" json:"id"`
+	AccountID    string         `bson:"account_id" json:"-"`
+	CollectionID string         `bson:"collection_id" json:"-"`
+	EndpointID   string         `bson:"endpoint_id" json:"-"`
+	Source       SampleSource   `bson:"source" json:"source"`
+	Request      SampleRequest  `bson:"request" json:"request"`
+	Response     SampleResponse `bson:"response" json:"response"`
+	CapturedAt   time.Time      `bson:"captured_at" json:"captured_at"`
+}
+
+// SampleSource says where a sample came from.
+type SampleSource struct {
+	Kind        string `bson:"kind" json:"kind"`
+	ImportID    string `bson:"import_id" json:"import_id"`
+	RequestID   string `bson:"request_id,omitempty" json:"request_id,omitempty"`
+	RequestName string `bson:"request_name" json:"request_name"`
+	ExampleName string `bson:"example_name,omitempty" json:"example_name,omitempty"`
+}
+
+// Header is one HTTP header.
+type Header struct {
+	Name  string `bson:"name" json:"name"`
+	Value string `bson:"value" json:"value"`
+}
+
+// SampleRequest is the request half of a sample.
+type SampleRequest struct {
+	Method  string   `bson:"method" json:"method"`
+	URL     string   `bson:"url" json:"url"`
+	Headers []Header `bson:"headers" json:"headers"`
+	Body    string   `bson:"body,omitempty" json:"body,omitempty"`
+	// BodyTruncated is set when Body was cut at the configured cap.
+	BodyTruncated bool `bson:"body_truncated,omitempty" json:"body_truncated,omitempty"`
+}
+
+// SampleResponse is the response half of a sample.
+type SampleResponse struct {
+	// Status is the HTTP status; 0 when the saved response had none.
+	Status        int      `bson:"status" json:"status"`
+	Headers       []Header `bson:"headers" json:"headers"`
+	Body          string   `bson:"body,omitempty" json:"body,omitempty"`
+	BodyTruncated bool     `bson:"body_truncated,omitempty" json:"body_truncated,omitempty"`
+}
+
+// StatusClass is "2xx" .. "5xx", or "unknown" for 0 and out-of-range codes.
+func StatusClass(code int) string {
+	if code < 100 || code > 599 {
+		return "unknown"
+	}
+	return string(rune('0'+code/100)) + "xx"
+}
+
+func headers(kvs []postman.KV) []Header {
+	out := make([]Header, 0, len(kvs))
+	for _, kv := range kvs {
+		out = append(out, Header{Name: kv.Key, Value: kv.Value})
+	}
+	return out
+}
+
+// Import statuses.
+const (
+	StatusQueued    = "queued"
+	StatusRunning   = "running"
+	StatusCompleted = "completed"
+	StatusFailed    = "failed"
+)
+
+// ImportOptions are what a user chose for an import.
+type ImportOptions struct {
+	// AllowReplay sends requests without a saved response to their server.
+	AllowReplay bool `bson:"allow_replay" json:"allow_replay"`
+}
+
+// Import is one import job: a collection file (and optional environment)
+// turned into inventory.
+type Import struct {
+	ID        string        `bson:"_id" json:"id"`
+	AccountID string        `bson:"account_id" json:"-"`
+	Status    string        `bson:"status" json:"status"`
+	Options   ImportOptions `bson:"options" json:"options"`
+	// Source describes what was uploaded.
+	Source ImportSource `bson:"source" json:"source"`
+	// CollectionID and CollectionName are set once the file is parsed.
+	CollectionID   string     `bson:"collection_id,omitempty" json:"collection_id,omitempty"`
+	CollectionName string     `bson:"collection_name,omitempty" json:"collection_name,omitempty"`
+	Schema         string     `bson:"schema,omitempty" json:"schema,omitempty"`
+	Counts         Counts     `bson:"counts" json:"counts"`
+	Error          string     `bson:"error,omitempty" json:"error,omitempty"`
+	Attempts       int        `bson:"attempts" json:"attempts"`
+	CreatedAt      time.Time  `bson:"created_at" json:"created_at"`
+	StartedAt      *time.Time `bson:"started_at,omitempty" json:"started_at,omitempty"`
+	FinishedAt     *time.Time `bson:"finished_at,omitempty" json:"finished_at,omitempty"`
+}
+
+// ImportSource is the uploaded material of an import.
+type ImportSource struct {
+	Kind       string `bson:"kind" json:"kind"` // "upload"
+	FileName   string `bson:"file_name,omitempty" json:"file_name,omitempty"`
+	FileBytes  int64  `bson:"file_bytes" json:"file_bytes"`
+	FileBlobID string `bson:"file_blob_id" json:"-"`
+	EnvName    string `bson:"env_name,omitempty" json:"environment,omitempty"`
+	EnvBlobID  string `bson:"env_blob_id,omitempty" json:"-"`
+}
+
+// NewCounts returns zeroed counts with their maps made, so they encode as
+// {} rather than null.
+func NewCounts() Counts {
+	return Counts{Skipped: map[string]int{}, SamplesByStatus: map[string]int{}}
+}

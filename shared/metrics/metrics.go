@@ -1,0 +1,68 @@
+// Package metrics holds apiscout's Prometheus collectors. Each binary makes
+// one Metrics on its own registry and serves it at /metrics.
+package metrics
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics are the collectors every apiscout process registers. Label values
+// are bounded sets (outcomes, reason codes, task types, routes), never ids.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	// ImportRequests counts the requests of imported collections by outcome
+	// ("imported", "skipped") and reason code ("" when imported).
+	ImportRequests *prometheus.CounterVec
+	// Imports counts imports by status reached ("queued", "completed", "failed").
+	Imports *prometheus.CounterVec
+	// Samples counts samples taken, by source and status class.
+	Samples *prometheus.CounterVec
+	// TaskDuration is the task handling time by task type and outcome.
+	TaskDuration *prometheus.HistogramVec
+	// HTTPRequests is the API's request duration by method, route and status code.
+	HTTPRequests *prometheus.HistogramVec
+}
+
+// New registers the collectors (and the Go and process collectors) on a new
+// registry.
+func New() *Metrics {
+	reg := prometheus.NewRegistry()
+	m := &Metrics{
+		Registry: reg,
+		ImportRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "apiscout_import_requests_total",
+			Help: "Requests of imported collections, by outcome and skip reason.",
+		}, []string{"outcome", "reason"}),
+		Imports: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "apiscout_imports_total",
+			Help: "Imports by status reached.",
+		}, []string{"status"}),
+		Samples: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "apiscout_samples_total",
+			Help: "Samples taken, by source and response status class.",
+		}, []string{"source", "status_class"}),
+		TaskDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "apiscout_task_duration_seconds",
+			Help:    "Time to handle a task, by task type and outcome.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120},
+		}, []string{"task_type", "outcome"}),
+		HTTPRequests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "apiscout_http_request_duration_seconds",
+			Help:    "API request duration, by method, route and status code.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"method", "route", "code"}),
+	}
+	reg.MustRegister(m.ImportRequests, m.Imports, m.Samples, m.TaskDuration, m.HTTPRequests,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the registry in the Prometheus exposition format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+}

@@ -1,0 +1,161 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+
+	"github.com/apiscout/apiscout/shared/inventory"
+)
+
+// UpsertCollection creates an API collection or updates its name, schema,
+// last import and update time (creation time is kept).
+func (s *Store) UpsertCollection(ctx context.Context, c inventory.Collection) error {
+	_, err := s.db.Collection(colCollections).UpdateOne(ctx, byAccount(c.AccountID, c.ID), bson.D{
+		{Key: "$set", Value: bson.D{
+			{Key: "name", Value: c.Name},
+			{Key: "postman_id", Value: c.PostmanID},
+			{Key: "schema", Value: c.Schema},
+			{Key: "last_import_id", Value: c.LastImportID},
+			{Key: "updated_at", Value: c.UpdatedAt},
+		}},
+		{Key: "$setOnInsert", Value: bson.D{{Key: "created_at", Value: c.CreatedAt}}},
+	}, options.Update().SetUpsert(true))
+	if err != nil {
+		return fmt.Errorf("store: upsert collection: %w", err)
+	}
+	return nil
+}
+
+// GetCollection returns an API collection of an account.
+func (s *Store) GetCollection(ctx context.Context, accountID, id string) (inventory.Collection, error) {
+	return findOne[inventory.Collection](ctx, s.db.Collection(colCollections), byAccount(accountID, id))
+}
+
+// ListCollections lists an account's API collections in id order.
+func (s *Store) ListCollections(ctx context.Context, accountID string, p Page) ([]inventory.Collection, error) {
+	return page[inventory.Collection](ctx, s.db.Collection(colCollections), bson.D{{Key: "account_id", Value: accountID}}, p, false)
+}
+
+// ListEndpoints lists a collection's endpoints in id order.
+func (s *Store) ListEndpoints(ctx context.Context, accountID, collectionID string, p Page) ([]inventory.Endpoint, error) {
+	return page[inventory.Endpoint](ctx, s.db.Collection(colEndpoints), bson.D{
+		{Key: "account_id", Value: accountID}, {Key: "collection_id", Value: collectionID},
+	}, p, false)
+}
+
+// GetEndpoint returns an endpoint of an account.
+func (s *Store) GetEndpoint(ctx context.Context, accountID, id string) (inventory.Endpoint, error) {
+	return findOne[inventory.Endpoint](ctx, s.db.Collection(colEndpoints), byAccount(accountID, id))
+}
+
+// EndpointsByID returns the endpoints of an account among ids (missing ones
+// are simply absent).
+func (s *Store) EndpointsByID(ctx context.Context, accountID string, ids []string) ([]inventory.Endpoint, error) {
+	var out []inventory.Endpoint
+	err := chunked(ids, func(part []string) error {
+		eps, err := findAll[inventory.Endpoint](ctx, s.db.Collection(colEndpoints), bson.D{
+			{Key: "account_id", Value: accountID}, {Key: "_id", Value: bson.D{{Key: "$in", Value: part}}},
+		})
+		out = append(out, eps...)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: endpoints by id: %w", err)
+	}
+	return out, nil
+}
+
+// SaveEndpoints writes merged endpoints with optimistic concurrency: an
+// endpoint of Version 1 must not exist yet; any other must still have
+// Version-1 in the database. When another writer got there first the whole
+// call returns ErrConflict (after writing what did not conflict): the caller
+// reloads and merges again, which is safe because merging is idempotent.
+func (s *Store) SaveEndpoints(ctx context.Context, eps []inventory.Endpoint) error {
+	conflict := false
+	err := chunked(eps, func(part []inventory.Endpoint) error {
+		models := make([]mongo.WriteModel, 0, len(part))
+		for _, ep := range part {
+			filter := bson.D{{Key: "_id", Value: ep.ID}, {Key: "account_id", Value: ep.AccountID}, {Key: "version", Value: ep.Version - 1}}
+			models = append(models, mongo.NewReplaceOneModel().SetFilter(filter).SetReplacement(ep).SetUpsert(ep.Version == 1))
+		}
+		res, err := s.db.Collection(colEndpoints).BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
+		if mongo.IsDuplicateKeyError(err) {
+			conflict = true
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if res.MatchedCount+res.UpsertedCount != int64(len(part)) {
+			conflict = true
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: save endpoints: %w", err)
+	}
+	if conflict {
+		return ErrConflict
+	}
+	return nil
+}
+
+// SaveSamples writes samples; a sample with an id already stored is
+// replaced, so writing the same samples twice stores them once.
+func (s *Store) SaveSamples(ctx context.Context, samples []inventory.Sample) error {
+	err := chunked(samples, func(part []inventory.Sample) error {
+		models := make([]mongo.WriteModel, 0, len(part))
+		for _, sm := range part {
+			models = append(models, mongo.NewReplaceOneModel().
+				SetFilter(bson.D{{Key: "_id", Value: sm.ID}}).SetReplacement(sm).SetUpsert(true))
+		}
+		_, err := s.db.Collection(colSamples).BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: save samples: %w", err)
+	}
+	return nil
+}
+
+// DeleteSamples removes samples of an account by id.
+func (s *Store) DeleteSamples(ctx context.Context, accountID string, ids []string) error {
+	err := chunked(ids, func(part []string) error {
+		_, err := s.db.Collection(colSamples).DeleteMany(ctx, bson.D{
+			{Key: "account_id", Value: accountID}, {Key: "_id", Value: bson.D{{Key: "$in", Value: part}}},
+		})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: delete samples: %w", err)
+	}
+	return nil
+}
+
+// SamplesByID returns an account's samples among ids, in the order of ids.
+func (s *Store) SamplesByID(ctx context.Context, accountID string, ids []string) ([]inventory.Sample, error) {
+	byID := map[string]inventory.Sample{}
+	err := chunked(ids, func(part []string) error {
+		list, err := findAll[inventory.Sample](ctx, s.db.Collection(colSamples), bson.D{
+			{Key: "account_id", Value: accountID}, {Key: "_id", Value: bson.D{{Key: "$in", Value: part}}},
+		})
+		for _, sm := range list {
+			byID[sm.ID] = sm
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: samples by id: %w", err)
+	}
+	out := make([]inventory.Sample, 0, len(ids))
+	for _, id := range ids {
+		if sm, ok := byID[id]; ok {
+			out = append(out, sm)
+		}
+	}
+	return out, nil
+}

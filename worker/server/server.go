@@ -1,0 +1,123 @@
+// Package server runs an apiscout worker: an asynq server handling import
+// tasks, plus a small admin HTTP server for /metrics, /livez and /readyz.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/apiscout/apiscout/shared/config"
+	"github.com/apiscout/apiscout/shared/metrics"
+	"github.com/apiscout/apiscout/shared/service"
+	"github.com/apiscout/apiscout/shared/tasks"
+	"github.com/apiscout/apiscout/worker/importer"
+)
+
+// Options are hooks for embedding the worker (tests, the dev launcher).
+type Options struct {
+	// Ready, when set, is called once the worker processes tasks, with the
+	// admin address ("" when the admin server is off).
+	Ready func(adminAddr string)
+}
+
+// Run runs a worker until ctx is cancelled, then shuts down gracefully:
+//  1. readiness turns 503;
+//  2. the asynq server stops fetching tasks and waits up to the shutdown
+//     timeout for running ones (unfinished ones go back to the queue and
+//     are redelivered to another worker);
+//  3. the admin HTTP server stops;
+//  4. the Redis and MongoDB connections close.
+func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) error {
+	deps, err := service.Connect(ctx, cfg, 30*time.Second)
+	if err != nil {
+		return err
+	}
+	defer deps.Close(context.Background())
+	m := metrics.New()
+	health := service.NewHealth(deps)
+
+	srv := asynq.NewServer(deps.AsynqRedis, asynq.Config{
+		Concurrency:     cfg.WorkerConcurrency,
+		Queues:          tasks.Queues,
+		Logger:          service.AsynqLogger{Log: log},
+		LogLevel:        asynq.WarnLevel,
+		ShutdownTimeout: cfg.ShutdownTimeout * 4 / 5,
+		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
+			retried, _ := asynq.GetRetryCount(ctx)
+			maxRetry, _ := asynq.GetMaxRetry(ctx)
+			id, _ := asynq.GetTaskID(ctx)
+			log.Warn("task failed", "task_type", t.Type(), "task_id", id, "retry", retried, "max_retry", maxRetry, "error", err)
+		}),
+	})
+	mux := asynq.NewServeMux()
+	mux.Use(taskMetrics(m))
+	mux.Handle(tasks.TypeImportCollection, importer.New(deps.Store, m, log, importer.Config{
+		SamplesPerEndpoint: cfg.SamplesPerEndpoint,
+		SampleBodyMax:      cfg.SampleBodyMax,
+	}))
+	if err := srv.Start(mux); err != nil {
+		return fmt.Errorf("start asynq server: %w", err)
+	}
+
+	adminCtx, stopAdmin := context.WithCancel(context.Background())
+	adminDone := make(chan error, 1)
+	adminAddr := ""
+	if cfg.WorkerAdminAddr != "off" {
+		ln, err := net.Listen("tcp", cfg.WorkerAdminAddr)
+		if err != nil {
+			srv.Shutdown()
+			stopAdmin()
+			return fmt.Errorf("worker admin listener: %w", err)
+		}
+		adminAddr = ln.Addr().String()
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", m.Handler())
+		mux.HandleFunc("GET /livez", health.Live)
+		mux.HandleFunc("GET /readyz", health.Ready)
+		hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		go func() { adminDone <- service.ServeHTTP(adminCtx, hs, ln, 5*time.Second) }()
+	} else {
+		close(adminDone)
+	}
+	log.Info("worker ready", "admin_addr", adminAddr, "concurrency", cfg.WorkerConcurrency)
+	if opts.Ready != nil {
+		opts.Ready(adminAddr)
+	}
+
+	<-ctx.Done()
+	log.Info("worker shutting down")
+	health.Stopping()
+	srv.Shutdown()
+	stopAdmin()
+	if err := <-adminDone; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("admin server stop", "error", err)
+	}
+	log.Info("worker stopped")
+	return nil
+}
+
+// taskMetrics records every task's duration by type and outcome.
+func taskMetrics(m *metrics.Metrics) asynq.MiddlewareFunc {
+	return func(next asynq.Handler) asynq.Handler {
+		return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+			start := time.Now()
+			err := next.ProcessTask(ctx, t)
+			outcome := "ok"
+			switch {
+			case errors.Is(err, asynq.SkipRetry):
+				outcome = "failed"
+			case err != nil:
+				outcome = "retry"
+			}
+			m.TaskDuration.WithLabelValues(t.Type(), outcome).Observe(time.Since(start).Seconds())
+			return err
+		})
+	}
+}
