@@ -76,7 +76,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if err != nil {
 			return err
 		}
-		m, err := devstack.StartMongo(ctx, devstack.MongoConfig{Dir: dir, Logger: log.With("component", "ferretdb")})
+		m, err := devstack.StartMongo(ctx, devstack.MongoConfig{Dir: dir})
 		if err != nil {
 			return err
 		}
