@@ -1,0 +1,183 @@
+package importer_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/stretchr/testify/require"
+
+	"github.com/apiscout/apiscout/shared/inventory"
+	"github.com/apiscout/apiscout/shared/metrics"
+	"github.com/apiscout/apiscout/shared/store"
+	"github.com/apiscout/apiscout/shared/tasks"
+	"github.com/apiscout/apiscout/shared/testenv"
+	"github.com/apiscout/apiscout/worker/importer"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+type testBundle struct {
+	store   *store.Store
+	handler *importer.Handler
+}
+
+func setup(t *testing.T, keep int) *testBundle {
+	t.Helper()
+	uri, db := testenv.Mongo(t)
+	ctx := context.Background()
+	s, err := store.Open(ctx, uri, db)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close(context.Background()) })
+	require.NoError(t, s.EnsureIndexes(ctx))
+	h := importer.New(s, metrics.New(), slog.New(slog.NewTextHandler(io.Discard, nil)), importer.Config{SamplesPerEndpoint: keep})
+	return &testBundle{store: s, handler: h}
+}
+
+// queue stores a file and an import for it, as the API does.
+func (b *testBundle) queue(t *testing.T, id string, file []byte) *asynq.Task {
+	t.Helper()
+	ctx := context.Background()
+	require.NoError(t, b.store.PutBlob(ctx, id+".collection", file))
+	require.NoError(t, b.store.CreateImport(ctx, inventory.Import{
+		ID: id, AccountID: "acc_1", Status: inventory.StatusQueued,
+		Source:    inventory.ImportSource{Kind: "upload", FileBlobID: id + ".collection"},
+		Counts:    inventory.NewCounts(),
+		CreatedAt: time.Now().UTC().Truncate(time.Millisecond),
+	}))
+	task, err := tasks.NewImportCollection(tasks.ImportCollection{ImportID: id, AccountID: "acc_1"}, 3)
+	require.NoError(t, err)
+	return task
+}
+
+func example(t *testing.T) []byte {
+	t.Helper()
+	data, err := os.ReadFile("../../testdata/example.postman_collection.json")
+	require.NoError(t, err)
+	return data
+}
+
+func TestBrokenStoredFileFailsWithoutRetry(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 10)
+	tests := []struct {
+		name, file, wantErr string
+	}{
+		{"not json", "{nope", "invalid JSON"},
+		{"not a collection", `{"a": 1}`, "collection"},
+	}
+	for i, tt := range tests {
+		task := b.queue(t, "imp_"+string(rune('a'+i)), []byte(tt.file))
+		err := b.handler.ProcessTask(context.Background(), task)
+		require.ErrorIs(t, err, asynq.SkipRetry, tt.name)
+		imp, gerr := b.store.GetImport(context.Background(), "acc_1", "imp_"+string(rune('a'+i)))
+		require.NoError(t, gerr)
+		require.Equal(t, inventory.StatusFailed, imp.Status, tt.name)
+		require.Contains(t, imp.Error, tt.wantErr, tt.name)
+		require.NotNil(t, imp.FinishedAt)
+	}
+}
+
+func TestUnknownImportAndBadPayload(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 10)
+	task, err := tasks.NewImportCollection(tasks.ImportCollection{ImportID: "imp_gone", AccountID: "acc_1"}, 3)
+	require.NoError(t, err)
+	require.ErrorIs(t, b.handler.ProcessTask(context.Background(), task), asynq.SkipRetry)
+	require.ErrorIs(t, b.handler.ProcessTask(context.Background(), asynq.NewTask(tasks.TypeImportCollection, []byte("{"))), asynq.SkipRetry)
+}
+
+// TestRedeliveryIsIdempotent runs the same task twice (asynq delivers at
+// least once) and a second import of the same file: documents converge.
+func TestRedeliveryIsIdempotent(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 10)
+	ctx := context.Background()
+	task := b.queue(t, "imp_1", example(t))
+	require.NoError(t, b.handler.ProcessTask(ctx, task))
+	first, err := b.store.GetImport(ctx, "acc_1", "imp_1")
+	require.NoError(t, err)
+	require.Equal(t, inventory.StatusCompleted, first.Status)
+	eps, err := b.store.ListEndpoints(ctx, "acc_1", first.CollectionID, store.Page{Limit: 100})
+	require.NoError(t, err)
+
+	// A redelivery after completion changes nothing.
+	require.NoError(t, b.handler.ProcessTask(ctx, task))
+	again, err := b.store.GetImport(ctx, "acc_1", "imp_1")
+	require.NoError(t, err)
+	require.Equal(t, first.Counts, again.Counts)
+	require.Equal(t, first.FinishedAt, again.FinishedAt)
+
+	// A redelivery after a crash mid-write (the import still running) redoes
+	// the work with the same result: simulate by resetting the status.
+	b.crashBeforeFinish(t, "imp_1")
+	require.NoError(t, b.handler.ProcessTask(ctx, task))
+	redone, err := b.store.GetImport(ctx, "acc_1", "imp_1")
+	require.NoError(t, err)
+	require.Equal(t, first.Counts.Samples, redone.Counts.Samples)
+	require.Equal(t, first.Counts.EndpointsCreated, redone.Counts.EndpointsCreated, "creator is recognised on redo")
+	eps2, err := b.store.ListEndpoints(ctx, "acc_1", first.CollectionID, store.Page{Limit: 100})
+	require.NoError(t, err)
+	require.Len(t, eps2, len(eps))
+	for i := range eps {
+		require.Equal(t, eps[i].SampleIDs, eps2[i].SampleIDs, "no duplicate samples")
+	}
+}
+
+// crashBeforeFinish puts an import back to running, as if the worker died
+// after writing the inventory but before recording the end.
+func (b *testBundle) crashBeforeFinish(t *testing.T, id string) {
+	t.Helper()
+	uriImp, err := b.store.GetImport(context.Background(), "acc_1", id)
+	require.NoError(t, err)
+	require.NoError(t, b.store.DeleteImport(context.Background(), "acc_1", id))
+	uriImp.Status, uriImp.FinishedAt = inventory.StatusRunning, nil
+	require.NoError(t, b.store.CreateImport(context.Background(), uriImp))
+}
+
+// TestConcurrentImportsOfOneCollection runs imports of the same collection
+// at once: optimistic concurrency makes them merge, not overwrite.
+func TestConcurrentImportsOfOneCollection(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 100)
+	ctx := context.Background()
+	data := example(t)
+	const n = 4
+	var taskList []*asynq.Task
+	for i := range n {
+		taskList = append(taskList, b.queue(t, "imp_c"+string(rune('0'+i)), data))
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i, task := range taskList {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = b.handler.ProcessTask(ctx, task)
+		}()
+	}
+	wg.Wait()
+	require.NoError(t, errors.Join(errs...))
+	created := 0
+	var colID string
+	for i := range n {
+		imp, err := b.store.GetImport(ctx, "acc_1", "imp_c"+string(rune('0'+i)))
+		require.NoError(t, err)
+		require.Equal(t, inventory.StatusCompleted, imp.Status, imp.Error)
+		created += imp.Counts.EndpointsCreated
+		colID = imp.CollectionID
+	}
+	require.Equal(t, 3, created, "each endpoint is created by exactly one import")
+	eps, err := b.store.ListEndpoints(ctx, "acc_1", colID, store.Page{Limit: 100})
+	require.NoError(t, err)
+	require.Len(t, eps, 3)
+	for _, ep := range eps {
+		require.LessOrEqual(t, len(ep.SampleIDs), 2, "identical saved responses share one sample")
+	}
+}
