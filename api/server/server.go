@@ -17,7 +17,6 @@ import (
 
 	"github.com/apiscout/apiscout/shared/auth"
 	"github.com/apiscout/apiscout/shared/config"
-	"github.com/apiscout/apiscout/shared/ids"
 	"github.com/apiscout/apiscout/shared/inventory"
 	"github.com/apiscout/apiscout/shared/metrics"
 	"github.com/apiscout/apiscout/shared/service"
@@ -197,6 +196,3 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		return nil
 	}
 }
-
-// newImportID is a time-ordered import id.
-func (s *Server) newImportID() string { return ids.New("imp", s.now()) }

@@ -14,7 +14,7 @@ import (
 
 	"github.com/apiscout/apiscout/shared/inventory"
 	"github.com/apiscout/apiscout/shared/postman"
-	"github.com/apiscout/apiscout/shared/tasks"
+	"github.com/apiscout/apiscout/shared/importjob"
 )
 
 // maxOptionsBytes caps the options JSON of a multipart upload.
@@ -53,56 +53,29 @@ func (s *Server) createImport(c echo.Context) error {
 		return inputError("file", err)
 	}
 
-	ctx := c.Request().Context()
-	now := s.now()
-	imp := inventory.Import{
-		ID:        s.newImportID(),
-		AccountID: accountID(c),
-		Status:    inventory.StatusQueued,
-		Options:   opts,
-		Source: inventory.ImportSource{
-			Kind: "upload", FileName: up.fileName, FileBytes: int64(len(up.file)), EnvName: up.envName,
-		},
+	imp, err := importjob.Submit(c.Request().Context(), s.store, s.queue, importjob.Input{
+		AccountID:      accountID(c),
+		Options:        opts,
+		Source:         inventory.ImportSource{Kind: "upload", FileName: up.fileName, EnvName: up.envName},
+		File:           up.file,
+		Env:            up.env,
 		CollectionName: coll.Name,
 		Schema:         coll.Schema,
-		Counts:         inventory.NewCounts(),
-		CreatedAt:      now,
-	}
-	imp.Source.FileBlobID = imp.ID + ".collection"
-	if err := s.store.PutBlob(ctx, imp.Source.FileBlobID, up.file); err != nil {
-		return s.undo(c, imp, err)
-	}
-	if up.env != nil {
-		imp.Source.EnvBlobID = imp.ID + ".environment"
-		if err := s.store.PutBlob(ctx, imp.Source.EnvBlobID, up.env); err != nil {
-			return s.undo(c, imp, err)
-		}
-	}
-	if err := s.store.CreateImport(ctx, imp); err != nil {
-		return s.undo(c, imp, err)
-	}
-	task, err := tasks.NewImportCollection(tasks.ImportCollection{ImportID: imp.ID, AccountID: imp.AccountID}, s.cfg.TaskMaxRetry)
-	if err != nil {
-		return s.undo(c, imp, err)
-	}
-	if _, err := s.queue.EnqueueContext(ctx, task); err != nil {
-		s.log.Error("enqueue import", "import_id", imp.ID, "error", err)
-		_ = s.undo(c, imp, err)
+		Now:            s.now(),
+		MaxRetry:       s.cfg.TaskMaxRetry,
+	})
+	var qerr *importjob.EnqueueError
+	if errors.As(err, &qerr) {
+		s.log.Error("enqueue import", "error", qerr.Err)
 		return newError(http.StatusServiceUnavailable, "queue_unavailable", "the job queue is unavailable; nothing was stored, try again")
+	}
+	if err != nil {
+		return err
 	}
 	s.metrics.Imports.WithLabelValues(inventory.StatusQueued).Inc()
 	s.log.Info("import queued", "import_id", imp.ID, "account_id", imp.AccountID, "bytes", len(up.file), "requests", len(coll.Requests))
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/imports/"+imp.ID)
 	return c.JSON(http.StatusAccepted, imp)
-}
-
-// undo removes what a submission stored before it failed, and returns err.
-func (s *Server) undo(c echo.Context, imp inventory.Import, err error) error {
-	ctx := c.Request().Context()
-	_ = s.store.DeleteImport(ctx, imp.AccountID, imp.ID)
-	_ = s.store.DeleteBlob(ctx, imp.ID+".collection")
-	_ = s.store.DeleteBlob(ctx, imp.ID+".environment")
-	return err
 }
 
 // readUpload reads a raw JSON body or a multipart form, enforcing the size
