@@ -26,6 +26,18 @@ type Collection struct {
 	// Requests holds every request item in document order (depth first),
 	// including invalid ones (Request.Invalid set).
 	Requests []Request
+
+	// Variables are the collection variables as declared (a variable with
+	// an id but no key is named by its id), disabled ones included.
+	Variables []Variable
+	// SetByScript lists every variable name some script of the collection
+	// sets (pm.environment.set, pm.collectionVariables.set,
+	// pm.variables.set, pm.globals.set, postman.setEnvironmentVariable,
+	// postman.setGlobalVariable), sorted.
+	SetByScript []string
+	// Warnings are collection-level problems that did not stop the parse
+	// (e.g. a malformed collection variable list, ignored).
+	Warnings []string
 }
 
 // Request is one request item of a collection, resolved and built.
@@ -51,10 +63,16 @@ type Request struct {
 	StubExamples int
 
 	// Unresolved lists variable names still unresolved after resolution
-	// (sorted, unique).
+	// (sorted, unique), anywhere in the built request: URL, headers, body and
+	// the auth parameters used to send it.
 	Unresolved []string
+	// HostUnresolved is the part of Unresolved found in the scheme, host or
+	// port: such a request cannot be replayed ("unresolved_variable").
+	HostUnresolved []string
 	// SetByScript lists variable names that a pre-request or test script
 	// sets (found by a plain text scan; scripts are never run), sorted, unique.
+	// Only names this request uses and that are otherwise unresolved are
+	// listed (a subset of Unresolved); Collection.SetByScript has them all.
 	SetByScript []string
 	// Flags are observations about the build, e.g. "file_part_missing".
 	Flags []string
@@ -150,4 +168,6 @@ type Example struct {
 	Status  int
 	Headers []KV
 	Body    string
+	// Unresolved lists the variable names unresolved in Request.
+	Unresolved []string
 }
