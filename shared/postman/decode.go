@@ -83,10 +83,10 @@ type urlJSON struct {
 
 // kvJSON is a header, query parameter, url variable or urlencoded field.
 type kvJSON struct {
-	ID       flexString `json:"id"` // url variables may be named by id
-	Key      flexString `json:"key"`
-	Value    flexString `json:"value"`
-	Disabled flexBool   `json:"disabled"` // or "enabled": false (v1, environments)
+	ID       flexString // url variables may be named by id
+	Key      flexString
+	Value    flexString
+	Disabled flexBool // or "enabled": false (v1, environments)
 }
 
 func (kv *kvJSON) off() bool { return kv.Disabled.B }
@@ -106,11 +106,11 @@ type bodyJSON struct {
 }
 
 type formJSON struct {
-	Key      flexString `json:"key"`
-	Value    flexString `json:"value"`
-	Type     flexString `json:"type"`
-	Src      flexList   `json:"src"`
-	Disabled flexBool   `json:"disabled"` // or "enabled": false
+	Key      flexString
+	Value    flexString
+	Type     flexString
+	Src      flexList
+	Disabled flexBool // or "enabled": false
 }
 
 type fileJSON struct {
@@ -119,8 +119,8 @@ type fileJSON struct {
 }
 
 type graphqlJSON struct {
-	Query     flexString `json:"query"`
-	Variables rawOrText  `json:"variables"`
+	Query     flexString
+	Variables rawOrText
 }
 
 // rawOrText keeps a string as text, and any other JSON value as its compact
@@ -139,20 +139,22 @@ type responseJSON struct {
 }
 
 type eventJSON struct {
-	Listen flexString `json:"listen"`
-	Script *struct {
-		Exec execLines `json:"exec"`
-	} `json:"script"`
+	Listen flexString
+	Script *scriptJSON
+}
+
+type scriptJSON struct {
+	Exec execLines
 }
 
 // execLines is script source as an array of lines or a single string.
 type execLines []string
 
 type variableJSON struct {
-	ID       flexString `json:"id"`
-	Key      flexString `json:"key"`
-	Value    flexString `json:"value"`
-	Disabled flexBool   `json:"disabled"` // or "enabled": false
+	ID       flexString
+	Key      flexString
+	Value    flexString
+	Disabled flexBool // or "enabled": false
 }
 
 func (v *variableJSON) variable() (Variable, bool) {
@@ -167,8 +169,8 @@ func (v *variableJSON) variable() (Variable, bool) {
 }
 
 type ppbJSON struct {
-	DisableBodyPruning    *flexBool           `json:"disableBodyPruning"`
-	DisabledSystemHeaders map[string]flexBool `json:"disabledSystemHeaders"`
+	DisableBodyPruning    *flexBool
+	DisabledSystemHeaders map[string]flexBool
 }
 
 // authJSON is {"type": T, T: params} with params in the v2.0 object form or
@@ -534,21 +536,7 @@ func (r *reader) body(sh *shape, what string) *bodyJSON {
 				sh.bad(r, what+".file", "an object")
 			}
 		case "graphql":
-			switch r.peek() {
-			case '{':
-				b.GraphQL = &graphqlJSON{}
-				r.object(func(k []byte) {
-					switch string(k) {
-					case "query":
-						b.GraphQL.Query = r.flex()
-					case "variables":
-						b.GraphQL.Variables = r.rawOrText()
-					}
-				})
-			case 'n':
-			default:
-				sh.bad(r, what+".graphql", "an object")
-			}
+			b.GraphQL = r.graphql(sh, what+".graphql")
 		case "options":
 			if r.peek() != '{' {
 				return
@@ -568,6 +556,28 @@ func (r *reader) body(sh *shape, what string) *bodyJSON {
 		}
 	})
 	return b
+}
+
+func (r *reader) graphql(sh *shape, what string) *graphqlJSON {
+	switch r.peek() {
+	case '{':
+	case 'n':
+		r.skip()
+		return nil
+	default:
+		sh.bad(r, what, "an object")
+		return nil
+	}
+	g := &graphqlJSON{}
+	r.object(func(k []byte) {
+		switch string(k) {
+		case "query":
+			g.Query = r.flex()
+		case "variables":
+			g.Variables = r.rawOrText()
+		}
+	})
+	return g
 }
 
 func (r *reader) formList(sh *shape, what string) []formJSON {
@@ -747,9 +757,7 @@ func (r *reader) events() ([]eventJSON, bool) {
 					}
 					return
 				}
-				e.Script = &struct {
-					Exec execLines `json:"exec"`
-				}{}
+				e.Script = &scriptJSON{}
 				r.object(func(k []byte) {
 					if string(k) == "exec" {
 						e.Script.Exec = r.execLines()

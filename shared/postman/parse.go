@@ -3,7 +3,6 @@ package postman
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"regexp"
@@ -45,7 +44,22 @@ type Options struct {
 var schemaVersionRE = regexp.MustCompile(`v(\d+\.\d+\.\d+)`)
 
 // Parse reads a Postman collection (v1.0, v2.0 or v2.1, optionally inside
-// the Postman API wrapper {"collection": ...}) and builds every request.
+// the Postman API wrapper {"collection": ...}) and builds every request the
+// way postman-runtime would send it:
+//
+//   - {{name}} references resolve from Options.Environment, then collection
+//     variables, then Options.Globals, re-scanning up to MaxResolvePasses
+//     times; {{$guid}}-style dynamic variables come from Options.Rand and
+//     Options.Now. Disabled variables are ignored (Newman uses them).
+//   - Auth is inherited request, folders, collection ("noauth" stops it);
+//     bearer, basic, apikey and oauth2 are applied to the built request,
+//     replacing a hand-written header; other types are recorded (see
+//     HandlingOf).
+//   - Bodies follow Postman's modes; GET and HEAD bodies are pruned unless
+//     protocolProfileBehavior.disableBodyPruning (nearest folder wins).
+//   - ":name" path segments take url.variable values; unfilled ones stay.
+//
+// Parse keeps no reference to data.
 //
 // Errors: *SyntaxError when data is not JSON, *FormatError when it is JSON
 // but not a collection this package reads, *LimitError when a hard limit is
@@ -129,21 +143,6 @@ func schemaVersion(schema string, c *Collection) (string, error) {
 		return SchemaV21, nil
 	}
 	return "", &FormatError{Msg: fmt.Sprintf("unsupported collection schema version %s (supported: 1.0, 2.0, 2.1)", v)}
-}
-
-// jsonSyntaxError converts an encoding/json syntax error into a
-// *SyntaxError; other errors give nil.
-func jsonSyntaxError(data []byte, err error) error {
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		// Offset counts the bytes read, the offending one included.
-		at := int(se.Offset) - 1
-		if se.Offset >= int64(len(data)) && strings.Contains(se.Error(), "unexpected end") {
-			at = len(data)
-		}
-		return newSyntaxError(data, at, se.Error())
-	}
-	return nil
 }
 
 // newSyntaxError builds a *SyntaxError for the byte at offset at (len(data)
@@ -255,7 +254,8 @@ func (p *parser) run(vars []variableJSON, auth *authJSON, events []eventJSON, pp
 		return nil, p.res.err
 	}
 	p.finish()
-	return &p.coll, nil
+	c := p.coll // not &p.coll: that would keep the parser, and data, alive
+	return &c, nil
 }
 
 // folderInherit is what a folder passes on to its children.

@@ -374,3 +374,20 @@ func TestPathologicalInputsAreBounded(t *testing.T) {
 		})
 	}
 }
+
+func TestParseKeepsNoReferenceToInput(t *testing.T) {
+	t.Parallel()
+	for _, doc := range []string{
+		string(postman.GenerateCollection(20, 0.5, 0)),
+		`{"id":"c","order":["r"],"requests":[{"id":"r","name":"n","url":"https://h/p?q=1","headers":"A: b","dataMode":"raw","rawModeData":"body \u00e9","responses":[{"responseCode":{"code":200},"text":"ok"}]}]}`,
+	} {
+		data := []byte(doc)
+		c := mustParse(t, doc, testOptions())
+		c2, err := postman.Parse(data, testOptions())
+		require.NoError(t, err)
+		for i := range data {
+			data[i] = 'X'
+		}
+		require.Equal(t, c, c2)
+	}
+}

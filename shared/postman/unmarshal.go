@@ -6,9 +6,8 @@ import (
 	"fmt"
 )
 
-// UnmarshalJSON methods let encoding/json (used for the small v1 and
-// environment documents) decode the shared shapes with the same rules as
-// the reader.
+// UnmarshalJSON methods let encoding/json (used for the small v1
+// documents) decode the shared shapes with the same rules as the reader.
 
 // shapeError is a value of an unexpected kind, reported by UnmarshalJSON.
 type shapeError struct{ msg string }
@@ -42,24 +41,6 @@ func (f *flexBool) UnmarshalJSON(b []byte) error {
 func (f *flexInt) UnmarshalJSON(b []byte) error {
 	r := newReader(b)
 	*f = r.flexInt()
-	return r.done(nil)
-}
-
-func (l *flexList) UnmarshalJSON(b []byte) error {
-	r := newReader(b)
-	*l = r.flexList()
-	return r.done(nil)
-}
-
-func (x *rawOrText) UnmarshalJSON(b []byte) error {
-	r := newReader(b)
-	*x = r.rawOrText()
-	return r.done(nil)
-}
-
-func (e *execLines) UnmarshalJSON(b []byte) error {
-	r := newReader(b)
-	*e = r.execLines()
 	return r.done(nil)
 }
 

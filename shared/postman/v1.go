@@ -567,9 +567,11 @@ func convertV1Body(r *v1Request) (*bodyJSON, string) {
 		}
 	case BodyGraphQL:
 		if hasGraphQL {
-			b.GraphQL = &graphqlJSON{}
-			if err := json.Unmarshal(r.GraphqlModeData, b.GraphQL); err != nil {
-				return nil, describeDecodeError("graphqlModeData", err)
+			rd := newReader(r.GraphqlModeData)
+			var sh shape
+			b.GraphQL = rd.graphql(&sh, "graphqlModeData")
+			if err := rd.done(&sh); err != nil {
+				return nil, describeDecodeError("", err)
 			}
 		}
 	case BodyFile:
