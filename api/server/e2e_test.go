@@ -9,7 +9,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -26,17 +25,7 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-// corpusDir is ../shared/corpus beside the checkout.
-func corpusFile(t *testing.T, name string) []byte {
-	t.Helper()
-	path := filepath.Join("..", "..", "..", "shared", "corpus", name)
-	data, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
-		t.Skipf("corpus file %s is absent (the corpus lives in ../shared/corpus beside the checkout)", path)
-	}
-	require.NoError(t, err)
-	return data
-}
+func corpusFile(t *testing.T, name string) []byte { return testenv.CorpusFile(t, name) }
 
 // testBundle is a running apiscout: API and worker on real Redis and FerretDB.
 type testBundle struct {

@@ -17,10 +17,15 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
 
-// corpusDir is ../shared/corpus seen from the repository root.
+// corpusDir is $APISCOUT_CORPUS_DIR, else ../shared/corpus seen from the
+// repository root. (The package does not import testenv, to stay free of the
+// services it starts.)
 func corpusDir(t *testing.T) string {
 	t.Helper()
-	dir := filepath.Join("..", "..", "..", "shared", "corpus")
+	dir := os.Getenv("APISCOUT_CORPUS_DIR")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "..", "shared", "corpus")
+	}
 	if _, err := os.Stat(filepath.Join(dir, "INDEX.tsv")); err != nil {
 		t.Skipf("corpus not found at %s (../shared/corpus next to the repository): %v", dir, err)
 	}
