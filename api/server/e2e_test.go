@@ -367,9 +367,15 @@ func TestBadInput(t *testing.T) {
 		{"multipart without file", func() response {
 			return b.uploadMultipart(t, b.tokenA, map[string][]byte{"options": []byte(`{}`)})
 		}, 400, "missing_file"},
-		{"replay not available yet", func() response {
-			return b.uploadMultipart(t, b.tokenA, map[string][]byte{"file": example, "options": []byte(`{"allow_replay": true}`)})
-		}, 422, "replay_not_available"},
+		{"replay option without allow_replay", func() response {
+			return b.uploadMultipart(t, b.tokenA, map[string][]byte{"file": example, "options": []byte(`{"dry_run": true}`)})
+		}, 422, "invalid_options"},
+		{"bad keep_statuses", func() response {
+			return b.uploadMultipart(t, b.tokenA, map[string][]byte{"file": example, "options": []byte(`{"allow_replay": true, "keep_statuses": ["abc"]}`)})
+		}, 422, "invalid_options"},
+		{"bad target_override", func() response {
+			return b.uploadMultipart(t, b.tokenA, map[string][]byte{"file": example, "options": []byte(`{"allow_replay": true, "target_override": {"https://a.example.com/path": "http://127.0.0.1:1"}}`)})
+		}, 422, "invalid_options"},
 		{"unknown option", func() response {
 			return b.uploadMultipart(t, b.tokenA, map[string][]byte{"file": example, "options": []byte(`{"allow_replya": true}`)})
 		}, 422, "invalid_options"},

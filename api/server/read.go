@@ -1,14 +1,19 @@
 package server
 
 import (
+	"context"
 	"encoding/base64"
+	"encoding/csv"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/apiscout/apiscout/shared/inventory"
+	"github.com/apiscout/apiscout/shared/replaystate"
 	"github.com/apiscout/apiscout/shared/store"
 )
 
@@ -69,7 +74,81 @@ func (s *Server) getImport(c echo.Context) error {
 	if err != nil {
 		return notFound(err)
 	}
+	if err := s.withProgress(c.Request().Context(), &imp); err != nil {
+		return err
+	}
 	return c.JSON(http.StatusOK, imp)
+}
+
+// withProgress adds the live replay counters of a running import.
+func (s *Server) withProgress(ctx context.Context, imp *inventory.Import) error {
+	if imp.Status != inventory.StatusRunning || imp.Counts.Replay == nil || imp.Counts.Replay.Total == 0 {
+		return nil
+	}
+	p, ok, err := s.state.Progress(ctx, imp.ID)
+	if err != nil || !ok {
+		return err
+	}
+	imp.Counts = replaystate.AddTo(imp.Counts, p)
+	return nil
+}
+
+func (s *Server) cancelImport(c echo.Context) error {
+	ctx := c.Request().Context()
+	imp, err := s.store.GetImport(ctx, accountID(c), c.Param("id"))
+	if err != nil {
+		return notFound(err)
+	}
+	switch imp.Status {
+	case inventory.StatusCompleted, inventory.StatusFailed, inventory.StatusCancelled:
+		return newError(http.StatusConflict, "already_finished", "the import is already "+imp.Status)
+	}
+	if err := s.state.Cancel(ctx, imp.ID); err != nil {
+		return err
+	}
+	s.log.Info("import cancel requested", "import_id", imp.ID, "account_id", imp.AccountID)
+	if err := s.withProgress(ctx, &imp); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusAccepted, imp)
+}
+
+// importReport lists what the import did with every request, as JSON or
+// (format=csv, or Accept: text/csv) CSV.
+func (s *Server) importReport(c echo.Context) error {
+	ctx := c.Request().Context()
+	imp, err := s.store.GetImport(ctx, accountID(c), c.Param("id"))
+	if err != nil {
+		return notFound(err)
+	}
+	rows, err := s.store.Outcomes(ctx, imp.AccountID, imp.ID)
+	if err != nil {
+		return err
+	}
+	if outcome := c.QueryParam("outcome"); outcome != "" {
+		rows = slices.DeleteFunc(rows, func(r inventory.RequestOutcome) bool { return r.Outcome != outcome })
+	}
+	if reason := c.QueryParam("reason"); reason != "" {
+		rows = slices.DeleteFunc(rows, func(r inventory.RequestOutcome) bool { return r.Reason != reason })
+	}
+	if c.QueryParam("format") == "csv" || strings.Contains(c.Request().Header.Get("Accept"), "text/csv") {
+		c.Response().Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+		c.Response().Header().Set("Content-Disposition", `attachment; filename="`+imp.ID+`-report.csv"`)
+		c.Response().WriteHeader(http.StatusOK)
+		w := csv.NewWriter(c.Response())
+		_ = w.Write([]string{"index", "folder", "name", "method", "url", "outcome", "reason", "detail", "status", "samples", "endpoint_ids"})
+		for _, r := range rows {
+			status := ""
+			if r.Status != 0 {
+				status = strconv.Itoa(r.Status)
+			}
+			_ = w.Write([]string{strconv.Itoa(r.Index), strings.Join(r.Folders, " / "), r.Name, r.Method, r.URL,
+				r.Outcome, r.Reason, r.Detail, status, strconv.Itoa(r.Samples), strings.Join(r.EndpointIDs, " ")})
+		}
+		w.Flush()
+		return w.Error()
+	}
+	return c.JSON(http.StatusOK, map[string]any{"import_id": imp.ID, "status": imp.Status, "items": rows})
 }
 
 func (s *Server) listImports(c echo.Context) error {

@@ -19,6 +19,7 @@ import (
 	"github.com/apiscout/apiscout/shared/config"
 	"github.com/apiscout/apiscout/shared/inventory"
 	"github.com/apiscout/apiscout/shared/metrics"
+	"github.com/apiscout/apiscout/shared/replaystate"
 	"github.com/apiscout/apiscout/shared/service"
 	"github.com/apiscout/apiscout/shared/store"
 )
@@ -32,6 +33,7 @@ type Store interface {
 	DeleteImport(ctx context.Context, accountID, id string) error
 	GetImport(ctx context.Context, accountID, id string) (inventory.Import, error)
 	ListImports(ctx context.Context, accountID string, p store.Page) ([]inventory.Import, error)
+	Outcomes(ctx context.Context, accountID, importID string) ([]inventory.RequestOutcome, error)
 	GetCollection(ctx context.Context, accountID, id string) (inventory.Collection, error)
 	ListCollections(ctx context.Context, accountID string, p store.Page) ([]inventory.Collection, error)
 	ListEndpoints(ctx context.Context, accountID, collectionID string, p store.Page) ([]inventory.Endpoint, error)
@@ -40,6 +42,12 @@ type Store interface {
 }
 
 var _ Store = (*store.Store)(nil)
+
+// ReplayState is the in-flight replay state (replaystate.State).
+type ReplayState interface {
+	Progress(ctx context.Context, importID string) (replaystate.Progress, bool, error)
+	Cancel(ctx context.Context, importID string) error
+}
 
 // Enqueuer puts tasks on the queue (asynq.Client).
 type Enqueuer interface {
@@ -51,6 +59,7 @@ type Server struct {
 	cfg     config.Config
 	store   Store
 	queue   Enqueuer
+	state   ReplayState
 	health  *service.Health
 	metrics *metrics.Metrics
 	log     *slog.Logger
@@ -59,8 +68,8 @@ type Server struct {
 }
 
 // New builds the Echo application.
-func New(cfg config.Config, st Store, q Enqueuer, health *service.Health, m *metrics.Metrics, log *slog.Logger) *Server {
-	s := &Server{cfg: cfg, store: st, queue: q, health: health, metrics: m, log: log, now: time.Now}
+func New(cfg config.Config, st Store, q Enqueuer, state ReplayState, health *service.Health, m *metrics.Metrics, log *slog.Logger) *Server {
+	s := &Server{cfg: cfg, store: st, queue: q, state: state, health: health, metrics: m, log: log, now: time.Now}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
@@ -74,6 +83,8 @@ func New(cfg config.Config, st Store, q Enqueuer, health *service.Health, m *met
 	v1.POST("/imports", s.createImport)
 	v1.GET("/imports", s.listImports)
 	v1.GET("/imports/:id", s.getImport)
+	v1.POST("/imports/:id/cancel", s.cancelImport)
+	v1.GET("/imports/:id/report", s.importReport)
 	v1.GET("/collections", s.listCollections)
 	v1.GET("/collections/:id", s.getCollection)
 	v1.GET("/collections/:id/endpoints", s.listEndpoints)
@@ -106,7 +117,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	client := asynq.NewClient(deps.AsynqRedis)
 	defer client.Close()
 	health := service.NewHealth(deps)
-	s := New(cfg, deps.Store, client, health, metrics.New(), log)
+	s := New(cfg, deps.Store, client, replaystate.New(deps.Redis), health, metrics.New(), log)
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {

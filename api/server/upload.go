@@ -12,9 +12,10 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/apiscout/apiscout/shared/importjob"
 	"github.com/apiscout/apiscout/shared/inventory"
 	"github.com/apiscout/apiscout/shared/postman"
-	"github.com/apiscout/apiscout/shared/importjob"
+	"github.com/apiscout/apiscout/shared/replay"
 )
 
 // maxOptionsBytes caps the options JSON of a multipart upload.
@@ -206,9 +207,8 @@ func parseOptions(data []byte) (inventory.ImportOptions, error) {
 		}
 		return o, newError(http.StatusUnprocessableEntity, "invalid_options", "options: "+msg)
 	}
-	if o.AllowReplay {
-		return o, newError(http.StatusUnprocessableEntity, "replay_not_available",
-			"options: allow_replay is not available yet; requests without a saved response are reported as no_saved_response")
+	if err := replay.Normalize(&o); err != nil {
+		return o, newError(http.StatusUnprocessableEntity, "invalid_options", "options: "+err.Error())
 	}
 	return o, nil
 }

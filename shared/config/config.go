@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/apiscout/apiscout/shared/egress"
 )
 
 // Prefix is the prefix of every environment variable apiscout reads.
@@ -32,6 +34,10 @@ const (
 	DefaultShutdownTimeout    = 25 * time.Second
 	DefaultLogLevel           = "info"
 	DefaultDataDir            = "data"
+	DefaultReplayEgress       = "public"
+	DefaultReplayMaxRetry     = 3
+	DefaultReplayMaxInFlight  = 50
+	DefaultReplayBatchSize    = 40
 )
 
 // Config is the effective configuration of every apiscout binary.
@@ -66,6 +72,20 @@ type Config struct {
 	DataDir string
 	// DevToken, when set, is the embedded-mode dev account's token.
 	DevToken string
+	// ReplayEgress is "public" (SSRF guard: no private targets) or
+	// "allowlist" (only ReplayAllowCIDRs / ReplayAllowHosts).
+	ReplayEgress string
+	// ReplayAllowCIDRs and ReplayAllowHosts open targets an operator
+	// trusts (comma-separated).
+	ReplayAllowCIDRs string
+	ReplayAllowHosts string
+	// ReplayMaxRetry is how often a replay is retried on 5xx, 429 or a
+	// network error before its final reason is recorded.
+	ReplayMaxRetry int
+	// ReplayMaxInFlight caps one account's replays in flight across workers.
+	ReplayMaxInFlight int
+	// ReplayBatchSize is how many replay results are written in one batch.
+	ReplayBatchSize int
 }
 
 // Var documents one environment variable.
@@ -93,6 +113,12 @@ var Vars = []Var{
 	{"LOG_LEVEL", DefaultLogLevel, "debug, info, warn or error", false},
 	{"DATA_DIR", DefaultDataDir, "embedded-mode data folder (make run)", false},
 	{"DEV_TOKEN", "", "embedded mode: the dev account's token is exactly this value", true},
+	{"REPLAY_EGRESS", DefaultReplayEgress, "replay targets: public (refuse private, loopback, link-local...) or allowlist (only the allowlists)", false},
+	{"REPLAY_ALLOW_CIDRS", "", "comma-separated IPs/CIDRs replay may reach in any mode, e.g. 127.0.0.1,10.0.0.0/8", false},
+	{"REPLAY_ALLOW_HOSTS", "", "comma-separated host names replay may reach in any mode", false},
+	{"REPLAY_MAX_RETRY", strconv.Itoa(DefaultReplayMaxRetry), "retries of a replay on 5xx, 429 or a network error", false},
+	{"REPLAY_MAX_IN_FLIGHT", strconv.Itoa(DefaultReplayMaxInFlight), "replays of one account in flight at once, across workers", false},
+	{"REPLAY_BATCH_SIZE", strconv.Itoa(DefaultReplayBatchSize), "replay results written per batch", false},
 }
 
 // Load reads the configuration from getenv (os.Getenv when nil) and
@@ -135,6 +161,15 @@ func Load(getenv func(string) string) (Config, error) {
 		LogLevel:           strings.ToLower(get("LOG_LEVEL")),
 		DataDir:            get("DATA_DIR"),
 		DevToken:           get("DEV_TOKEN"),
+		ReplayEgress:       strings.ToLower(get("REPLAY_EGRESS")),
+		ReplayAllowCIDRs:   get("REPLAY_ALLOW_CIDRS"),
+		ReplayAllowHosts:   get("REPLAY_ALLOW_HOSTS"),
+		ReplayMaxRetry:     int(integer("REPLAY_MAX_RETRY", 0)),
+		ReplayMaxInFlight:  int(integer("REPLAY_MAX_IN_FLIGHT", 1)),
+		ReplayBatchSize:    int(integer("REPLAY_BATCH_SIZE", 1)),
+	}
+	if _, err := egress.ParsePolicy(c.ReplayEgress, c.ReplayAllowCIDRs, c.ReplayAllowHosts); err != nil {
+		errs = append(errs, fmt.Errorf("%sREPLAY_*: %w", Prefix, err))
 	}
 	d, err := time.ParseDuration(get("SHUTDOWN_TIMEOUT"))
 	if err != nil || d <= 0 {
@@ -206,6 +241,11 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
 		slog.String("log_level", c.LogLevel),
 		slog.Bool("dev_token_set", c.DevToken != ""),
+		slog.String("replay_egress", c.ReplayEgress),
+		slog.String("replay_allow_cidrs", c.ReplayAllowCIDRs),
+		slog.String("replay_allow_hosts", c.ReplayAllowHosts),
+		slog.Int("replay_max_retry", c.ReplayMaxRetry),
+		slog.Int("replay_max_in_flight", c.ReplayMaxInFlight),
 	)
 }
 
@@ -234,4 +274,10 @@ func Usage(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  %s%-22s %s (default %s)\n", Prefix, v.Name, v.Help, def)
 	}
+}
+
+// EgressPolicy is the replay egress policy (validated by Load).
+func (c Config) EgressPolicy() egress.Policy {
+	p, _ := egress.ParsePolicy(c.ReplayEgress, c.ReplayAllowCIDRs, c.ReplayAllowHosts)
+	return p
 }

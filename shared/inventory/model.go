@@ -5,6 +5,8 @@
 package inventory
 
 import (
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/apiscout/apiscout/shared/postman"
@@ -14,6 +16,8 @@ import (
 const (
 	OutcomeImported = "imported"
 	OutcomeSkipped  = "skipped"
+	// OutcomePending: a replay of the request is queued.
+	OutcomePending = "pending"
 
 	// ReasonNoSavedResponse: the request has no usable saved response and
 	// the import does not replay.
@@ -25,6 +29,7 @@ const (
 // Sample sources.
 const (
 	SourceExample = "example"
+	SourceReplay  = "replay"
 )
 
 // Collection is one API collection: the inventory of one Postman collection
@@ -91,6 +96,11 @@ type SampleSource struct {
 	RequestID   string `bson:"request_id,omitempty" json:"request_id,omitempty"`
 	RequestName string `bson:"request_name" json:"request_name"`
 	ExampleName string `bson:"example_name,omitempty" json:"example_name,omitempty"`
+	// ReplayedURL is where a replay was sent when it differs from the
+	// request's URL (a target override).
+	ReplayedURL string `bson:"replayed_url,omitempty" json:"replayed_url,omitempty"`
+	// LatencyMS is a replay's round trip.
+	LatencyMS int64 `bson:"latency_ms,omitempty" json:"latency_ms,omitempty"`
 }
 
 // Header is one HTTP header.
@@ -140,12 +150,39 @@ const (
 	StatusRunning   = "running"
 	StatusCompleted = "completed"
 	StatusFailed    = "failed"
+	// StatusCancelled: a user cancelled the import's pending replays; what
+	// was imported stays.
+	StatusCancelled = "cancelled"
 )
 
-// ImportOptions are what a user chose for an import.
+// ImportOptions are what a user chose for an import. The API stores them
+// with defaults applied (see package replay), so an import shows what it did.
 type ImportOptions struct {
 	// AllowReplay sends requests without a saved response to their server.
 	AllowReplay bool `bson:"allow_replay" json:"allow_replay"`
+	// ReplayMethods are the methods replayed (upper case); ["ALL"] replays
+	// every method, writes included. Default GET, HEAD, OPTIONS.
+	// In JSON it may also be the string "all".
+	ReplayMethods MethodList `bson:"replay_methods,omitempty" json:"replay_methods,omitempty"`
+	// ReplayTimeout bounds one replayed request. Default 30 s. In JSON a
+	// duration string ("30s", "1m") or a number of seconds.
+	ReplayTimeout Duration `bson:"replay_timeout,omitempty" json:"replay_timeout,omitempty"`
+	// FollowRedirects follows up to 10 redirects (Authorization dropped on a
+	// cross-host one). Default true.
+	FollowRedirects *bool `bson:"follow_redirects,omitempty" json:"follow_redirects,omitempty"`
+	// InsecureTLS skips certificate verification. Default false.
+	InsecureTLS bool `bson:"insecure_tls,omitempty" json:"insecure_tls,omitempty"`
+	// MaxRPSPerHost caps replays per second per target host, across all
+	// workers. Default 10.
+	MaxRPSPerHost int `bson:"max_rps_per_host,omitempty" json:"max_rps_per_host,omitempty"`
+	// KeepStatuses are the response statuses kept as samples: "2xx"-style
+	// classes, single codes ("404") or ranges ("200-399"). Default ["2xx"].
+	KeepStatuses []string `bson:"keep_statuses,omitempty" json:"keep_statuses,omitempty"`
+	// DryRun plans and reports what would be replayed; nothing is sent.
+	DryRun bool `bson:"dry_run,omitempty" json:"dry_run,omitempty"`
+	// TargetOverride maps an origin of the collection to another one, e.g.
+	// {"https://api.example.com": "http://127.0.0.1:9000"}.
+	TargetOverride map[string]string `bson:"target_override,omitempty" json:"target_override,omitempty"`
 }
 
 // Import is one import job: a collection file (and optional environment)
@@ -183,4 +220,49 @@ type ImportSource struct {
 // {} rather than null.
 func NewCounts() Counts {
 	return Counts{Skipped: map[string]int{}, SamplesByStatus: map[string]int{}}
+}
+
+// MethodList is a list of HTTP methods; JSON accepts a single string too
+// ("all").
+type MethodList []string
+
+// UnmarshalJSON accepts ["GET", "HEAD"] or "all".
+func (m *MethodList) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*m = MethodList{one}
+		return nil
+	}
+	var list []string
+	if err := json.Unmarshal(b, &list); err != nil {
+		return fmt.Errorf(`want a list of methods or "all"`)
+	}
+	*m = list
+	return nil
+}
+
+// Duration is a time.Duration that reads "30s" or a number of seconds from
+// JSON and writes "30s".
+type Duration time.Duration
+
+// MarshalJSON writes the duration as a string like "30s".
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON reads "30s" or 30.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		v, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("want a duration like \"30s\"")
+		}
+		*d = Duration(v)
+		return nil
+	}
+	var secs float64
+	if err := json.Unmarshal(b, &secs); err != nil {
+		return fmt.Errorf("want a duration like \"30s\" or a number of seconds")
+	}
+	*d = Duration(secs * float64(time.Second))
+	return nil
 }

@@ -35,6 +35,8 @@ type RequestOutcome struct {
 	Reason    string   `bson:"reason,omitempty" json:"reason,omitempty"`
 	Detail    string   `bson:"detail,omitempty" json:"detail,omitempty"`
 	Samples   int      `bson:"samples" json:"samples"`
+	// Status is a replay's response status (0 when not replayed).
+	Status int `bson:"status,omitempty" json:"status,omitempty"`
 	// EndpointIDs are the endpoints its samples went to.
 	EndpointIDs []string `bson:"endpoint_ids,omitempty" json:"endpoint_ids,omitempty"`
 }
@@ -50,6 +52,19 @@ type Counts struct {
 	SamplesByStatus  map[string]int `bson:"samples_by_status" json:"samples_by_status"`
 	EndpointsCreated int            `bson:"endpoints_created" json:"endpoints_created"`
 	EndpointsUpdated int            `bson:"endpoints_updated" json:"endpoints_updated"`
+	// Replay counts the requests sent to their servers (nil when the import
+	// does not replay).
+	Replay *ReplayCounts `bson:"replay,omitempty" json:"replay,omitempty"`
+}
+
+// ReplayCounts are an import's replay figures. While the import runs, Done
+// and the outcome counters grow; Planned counts what a dry run would send.
+type ReplayCounts struct {
+	Total    int            `bson:"total" json:"total"`
+	Done     int            `bson:"done" json:"done"`
+	Planned  int            `bson:"planned,omitempty" json:"planned,omitempty"`
+	Imported int            `bson:"imported" json:"imported"`
+	Skipped  map[string]int `bson:"skipped,omitempty" json:"skipped,omitempty"`
 }
 
 // Observation is what one import saw of one endpoint.

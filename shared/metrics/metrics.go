@@ -26,6 +26,16 @@ type Metrics struct {
 	TaskDuration *prometheus.HistogramVec
 	// HTTPRequests is the API's request duration by method, route and status code.
 	HTTPRequests *prometheus.HistogramVec
+	// Replays counts replay attempts by outcome (kept, non_2xx,
+	// server_error, unreachable, timeout, blocked_target, cancelled, retry, ...).
+	Replays *prometheus.CounterVec
+	// ReplayDuration is the replay round trip by outcome.
+	ReplayDuration *prometheus.HistogramVec
+	// RateLimited counts waits for a rate limit, by scope (host,
+	// account_in_flight).
+	RateLimited *prometheus.CounterVec
+	// ReplaysInFlight is the number of replays this process is sending.
+	ReplaysInFlight prometheus.Gauge
 }
 
 // New registers the collectors (and the Go and process collectors) on a new
@@ -56,8 +66,26 @@ func New() *Metrics {
 			Help:    "API request duration, by method, route and status code.",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"method", "route", "code"}),
+		Replays: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "apiscout_replays_total",
+			Help: "Replay attempts by outcome.",
+		}, []string{"outcome"}),
+		ReplayDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "apiscout_replay_duration_seconds",
+			Help:    "Replay round trip by outcome.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"outcome"}),
+		RateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "apiscout_rate_limit_waits_total",
+			Help: "Waits for a rate limit, by scope.",
+		}, []string{"scope"}),
+		ReplaysInFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "apiscout_replays_in_flight",
+			Help: "Replays this process is sending now.",
+		}),
 	}
 	reg.MustRegister(m.ImportRequests, m.Imports, m.Samples, m.TaskDuration, m.HTTPRequests,
+		m.Replays, m.ReplayDuration, m.RateLimited, m.ReplaysInFlight,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

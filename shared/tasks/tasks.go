@@ -14,15 +14,26 @@ import (
 const (
 	// TypeImportCollection turns a stored collection into inventory.
 	TypeImportCollection = "import:collection"
+	// TypeImportFinalize ends an import whose replays have all reported.
+	TypeImportFinalize = "import:finalize"
+	// TypeReplayRequest sends one request of an import to its server.
+	TypeReplayRequest = "replay:request"
+	// TypeReplayResult reports one replay; results are grouped per import
+	// and aggregated into TypeReplayBatch.
+	TypeReplayResult = "replay:result"
+	// TypeReplayBatch writes a batch of replay results into the inventory.
+	TypeReplayBatch = "replay:batch"
 )
 
 // Queues and their priorities (asynq weighted priority).
 const (
 	QueueImports = "imports"
+	QueueReplays = "replays"
 )
 
-// Queues is the worker's queue configuration.
-var Queues = map[string]int{QueueImports: 1}
+// Queues is the worker's queue configuration: imports (small, start
+// replays) before replays.
+var Queues = map[string]int{QueueImports: 3, QueueReplays: 2}
 
 // ImportCollection is the payload of TypeImportCollection.
 type ImportCollection struct {
@@ -52,6 +63,110 @@ func NewImportCollection(p ImportCollection, maxRetry int) (*asynq.Task, error) 
 // ParseImportCollection decodes a TypeImportCollection payload.
 func ParseImportCollection(t *asynq.Task) (ImportCollection, error) {
 	var p ImportCollection
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return p, fmt.Errorf("tasks: bad %s payload: %w", t.Type(), err)
+	}
+	if p.ImportID == "" || p.AccountID == "" {
+		return p, fmt.Errorf("tasks: %s payload lacks ids", t.Type())
+	}
+	return p, nil
+}
+
+// ImportFinalize is the payload of TypeImportFinalize.
+type ImportFinalize = ImportCollection
+
+// NewImportFinalize returns the finalize task of an import; its task id is
+// derived from the import, so it is enqueued once however many batches see
+// the last result.
+func NewImportFinalize(p ImportFinalize, maxRetry int) (*asynq.Task, error) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	return asynq.NewTask(TypeImportFinalize, b,
+		asynq.TaskID(TypeImportFinalize+":"+p.ImportID),
+		asynq.Queue(QueueImports),
+		asynq.MaxRetry(maxRetry),
+		asynq.Retention(24*time.Hour),
+	), nil
+}
+
+// ReplayRequest is the payload of TypeReplayRequest and TypeReplayResult:
+// ids only; the request is rebuilt from the stored collection.
+type ReplayRequest struct {
+	ImportID  string `json:"import_id"`
+	AccountID string `json:"account_id"`
+	// Index is the request's position in the parsed collection.
+	Index int `json:"index"`
+}
+
+// NewReplayRequest returns the replay task of one request. Its task id is
+// derived from import and index, so a retried import does not enqueue a
+// request twice. timeout bounds one attempt.
+func NewReplayRequest(p ReplayRequest, maxRetry int, timeout time.Duration) (*asynq.Task, error) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	return asynq.NewTask(TypeReplayRequest, b,
+		asynq.TaskID(fmt.Sprintf("%s:%s:%d", TypeReplayRequest, p.ImportID, p.Index)),
+		asynq.Queue(QueueReplays),
+		asynq.MaxRetry(maxRetry),
+		asynq.Timeout(timeout),
+	), nil
+}
+
+// NewReplayResult returns the result task of one replay, grouped by import.
+func NewReplayResult(p ReplayRequest, maxRetry int) (*asynq.Task, error) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	return asynq.NewTask(TypeReplayResult, b,
+		asynq.Queue(QueueReplays),
+		asynq.Group(p.ImportID),
+		asynq.MaxRetry(maxRetry),
+	), nil
+}
+
+// ParseReplayRequest decodes a TypeReplayRequest or TypeReplayResult payload.
+func ParseReplayRequest(t *asynq.Task) (ReplayRequest, error) {
+	var p ReplayRequest
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return p, fmt.Errorf("tasks: bad %s payload: %w", t.Type(), err)
+	}
+	if p.ImportID == "" || p.AccountID == "" || p.Index < 0 {
+		return p, fmt.Errorf("tasks: %s payload lacks ids", t.Type())
+	}
+	return p, nil
+}
+
+// ReplayBatch is the payload of TypeReplayBatch.
+type ReplayBatch struct {
+	ImportID  string `json:"import_id"`
+	AccountID string `json:"account_id"`
+	Indices   []int  `json:"indices"`
+}
+
+// AggregateReplayResults is the asynq GroupAggregator: the results of one
+// import (one group) become one batch task.
+func AggregateReplayResults(group string, ts []*asynq.Task) *asynq.Task {
+	b := ReplayBatch{ImportID: group}
+	for _, t := range ts {
+		p, err := ParseReplayRequest(t)
+		if err != nil {
+			continue
+		}
+		b.AccountID = p.AccountID
+		b.Indices = append(b.Indices, p.Index)
+	}
+	data, _ := json.Marshal(b)
+	return asynq.NewTask(TypeReplayBatch, data, asynq.MaxRetry(25))
+}
+
+// ParseReplayBatch decodes a TypeReplayBatch payload.
+func ParseReplayBatch(t *asynq.Task) (ReplayBatch, error) {
+	var p ReplayBatch
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		return p, fmt.Errorf("tasks: bad %s payload: %w", t.Type(), err)
 	}

@@ -14,27 +14,38 @@ import (
 	"github.com/apiscout/apiscout/shared/inventory"
 	"github.com/apiscout/apiscout/shared/metrics"
 	"github.com/apiscout/apiscout/shared/postman"
+	"github.com/apiscout/apiscout/shared/replay"
+	"github.com/apiscout/apiscout/shared/replaystate"
 	"github.com/apiscout/apiscout/shared/store"
 	"github.com/apiscout/apiscout/shared/tasks"
+	"github.com/apiscout/apiscout/worker/assemble"
 )
 
 // Store is what the importer needs of the database.
 type Store interface {
 	StartImport(ctx context.Context, accountID, id string, now time.Time) (inventory.Import, error)
+	GetImport(ctx context.Context, accountID, id string) (inventory.Import, error)
 	FinishImport(ctx context.Context, accountID, id string, r store.ImportResult, now time.Time) (bool, error)
 	GetBlob(ctx context.Context, id string) ([]byte, error)
 	UpsertCollection(ctx context.Context, c inventory.Collection) error
-	EndpointsByID(ctx context.Context, accountID string, ids []string) ([]inventory.Endpoint, error)
-	SaveEndpoints(ctx context.Context, eps []inventory.Endpoint) error
-	SaveSamples(ctx context.Context, samples []inventory.Sample) error
-	DeleteSamples(ctx context.Context, accountID string, ids []string) error
+	SaveOutcomes(ctx context.Context, accountID, importID, key string, seq int, rows []inventory.RequestOutcome) error
+	EndpointCounts(ctx context.Context, accountID, importID string) (created, updated int, err error)
+	SetImportReplaying(ctx context.Context, accountID, id string, r store.ImportResult) error
+	assemble.Store
+}
+
+// ReplayState is the in-flight replay state (replaystate.State).
+type ReplayState interface {
+	Start(ctx context.Context, importID string, total int) error
+	Cancelled(ctx context.Context, importID string) (bool, error)
+}
+
+// Enqueuer puts tasks on the queue (asynq.Client).
+type Enqueuer interface {
+	EnqueueContext(ctx context.Context, task *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
 }
 
 var _ Store = (*store.Store)(nil)
-
-// maxMergeAttempts bounds the reload-and-merge loop when another import of
-// the same collection writes the same endpoints at the same time.
-const maxMergeAttempts = 5
 
 // Config configures a Handler.
 type Config struct {
@@ -44,6 +55,14 @@ type Config struct {
 	SampleBodyMax int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// CheckHost refuses replay targets before any lookup (the egress
+	// policy); nil allows all.
+	CheckHost replay.HostChecker
+	// ReplayMaxRetry is the retry count of replay tasks.
+	ReplayMaxRetry int
+	// State and Queue are needed for imports that replay.
+	State ReplayState
+	Queue Enqueuer
 }
 
 // Handler processes import:collection tasks.
@@ -83,6 +102,14 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		log.Info("import already finished", "status", imp.Status)
 		return nil
 	}
+	if h.cfg.State != nil {
+		if cancelled, err := h.cfg.State.Cancelled(ctx, imp.ID); err != nil {
+			return err
+		} else if cancelled {
+			_, err := h.finish(ctx, imp, store.ImportResult{Status: inventory.StatusCancelled, Counts: inventory.NewCounts()})
+			return err
+		}
+	}
 	res, err := h.run(ctx, imp)
 	var perm *permanentError
 	if errors.As(err, &perm) {
@@ -95,6 +122,10 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	if err != nil {
 		return err
+	}
+	if res.Counts.Replay != nil && res.Counts.Replay.Total > 0 {
+		log.Info("import waits for replays", "collection_id", res.CollectionID, "replays", res.Counts.Replay.Total)
+		return nil
 	}
 	res.Status = inventory.StatusCompleted
 	moved, err := h.finish(ctx, imp, res)
@@ -146,74 +177,98 @@ func (h *Handler) run(ctx context.Context, imp inventory.Import) (store.ImportRe
 		AccountID: imp.AccountID, ImportID: imp.ID, Now: imp.CreatedAt, SampleBodyMax: h.cfg.SampleBodyMax,
 	})
 	res.CollectionID, res.CollectionName, res.Schema = colID, coll.Name, coll.Schema
+	replays := h.classify(coll, &plan, imp.Options)
 	if err := h.store.UpsertCollection(ctx, plan.Collection); err != nil {
 		return res, err
 	}
-	created, updated, err := h.write(ctx, imp, plan)
+	err = assemble.Write(ctx, h.store, h.log, assemble.Target{
+		AccountID: imp.AccountID, CollectionID: colID, ImportID: imp.ID,
+		Now: imp.CreatedAt, Keep: h.cfg.SamplesPerEndpoint,
+	}, plan.Observations)
 	if err != nil {
 		return res, err
 	}
+	if err := h.store.SaveOutcomes(ctx, imp.AccountID, imp.ID, "import", 0, plan.Outcomes); err != nil {
+		return res, err
+	}
 	res.Counts = plan.Counts
-	res.Counts.EndpointsCreated, res.Counts.EndpointsUpdated = created, updated
+	if len(replays) > 0 {
+		res.Counts.Replay = &inventory.ReplayCounts{Total: len(replays)}
+		if err := h.startReplays(ctx, imp, replays, res); err != nil {
+			return res, err
+		}
+		return res, nil
+	}
+	if res.Counts.EndpointsCreated, res.Counts.EndpointsUpdated, err = h.store.EndpointCounts(ctx, imp.AccountID, imp.ID); err != nil {
+		return res, err
+	}
 	return res, nil
 }
 
-// write merges the plan's observations into the stored endpoints. Samples
-// are written before the endpoints that reference them, and dropped samples
-// are deleted last, so a crash at any point leaves no dangling reference and
-// a retry converges.
-func (h *Handler) write(ctx context.Context, imp inventory.Import, plan inventory.Plan) (created, updated int, err error) {
-	if len(plan.Observations) == 0 {
-		return 0, 0, nil
+// classify decides, for every request without a usable saved response,
+// whether it is replayed. It rewrites the plan's outcomes and counts and
+// returns the indices to replay (none for a dry run, which only counts them).
+func (h *Handler) classify(coll *postman.Collection, plan *inventory.Plan, o inventory.ImportOptions) []int {
+	if !o.AllowReplay {
+		return nil
 	}
-	idList := make([]string, len(plan.Observations))
-	for i, o := range plan.Observations {
-		idList[i] = inventory.EndpointID(plan.Collection.ID, o.Key)
-	}
-	mo := inventory.MergeOptions{
-		AccountID: imp.AccountID, CollectionID: plan.Collection.ID, ImportID: imp.ID,
-		Now: imp.CreatedAt, Keep: h.cfg.SamplesPerEndpoint,
-	}
-	for attempt := 1; ; attempt++ {
-		existing, err := h.store.EndpointsByID(ctx, imp.AccountID, idList)
-		if err != nil {
-			return 0, 0, err
-		}
-		byID := make(map[string]*inventory.Endpoint, len(existing))
-		for i := range existing {
-			byID[existing[i].ID] = &existing[i]
-		}
-		eps := make([]inventory.Endpoint, 0, len(plan.Observations))
-		var samples []inventory.Sample
-		var dropped []string
-		created, updated = 0, 0
-		for i, obs := range plan.Observations {
-			ep, write, drop := inventory.Merge(byID[idList[i]], obs, mo)
-			eps = append(eps, ep)
-			samples = append(samples, write...)
-			dropped = append(dropped, drop...)
-			if ep.CreatedByImport == imp.ID {
-				created++
-			} else {
-				updated++
-			}
-		}
-		if err := h.store.SaveSamples(ctx, samples); err != nil {
-			return 0, 0, err
-		}
-		err = h.store.SaveEndpoints(ctx, eps)
-		if errors.Is(err, store.ErrConflict) && attempt < maxMergeAttempts {
-			h.log.Info("endpoints changed concurrently; merging again", "import_id", imp.ID, "attempt", attempt)
+	var replays []int
+	planned := 0
+	for i := range plan.Outcomes {
+		out := &plan.Outcomes[i]
+		if out.Reason != inventory.ReasonNoSavedResponse {
 			continue
 		}
-		if err != nil {
-			return 0, 0, err
+		plan.Counts.Skipped[out.Reason]--
+		reason, detail := replay.Classify(&coll.Requests[out.Index], o, h.cfg.CheckHost)
+		switch {
+		case reason != "":
+			out.Reason, out.Detail = reason, detail
+			plan.Counts.Skipped[reason]++
+		case o.DryRun:
+			out.Reason, out.Detail = replay.ReasonDryRun, "would be replayed"
+			plan.Counts.Skipped[replay.ReasonDryRun]++
+			planned++
+		default:
+			out.Outcome, out.Reason = inventory.OutcomePending, ""
+			replays = append(replays, out.Index)
 		}
-		if err := h.store.DeleteSamples(ctx, imp.AccountID, dropped); err != nil {
-			return 0, 0, err
-		}
-		return created, updated, nil
 	}
+	for k, n := range plan.Counts.Skipped {
+		if n == 0 {
+			delete(plan.Counts.Skipped, k)
+		}
+	}
+	if o.DryRun {
+		plan.Counts.Replay = &inventory.ReplayCounts{Planned: planned}
+	}
+	return replays
+}
+
+// startReplays enqueues one replay task per request and records the
+// import's first step. Task ids are derived from import and index, so a
+// retried import enqueues nothing twice.
+func (h *Handler) startReplays(ctx context.Context, imp inventory.Import, replays []int, res store.ImportResult) error {
+	if h.cfg.State == nil || h.cfg.Queue == nil {
+		return &permanentError{"this worker cannot replay (no queue configured)"}
+	}
+	if err := h.cfg.State.Start(ctx, imp.ID, len(replays)); err != nil {
+		return err
+	}
+	if err := h.store.SetImportReplaying(ctx, imp.AccountID, imp.ID, res); err != nil {
+		return err
+	}
+	timeout := time.Duration(imp.Options.ReplayTimeout)*(replay.MaxRedirects+2) + 30*time.Second
+	for _, idx := range replays {
+		t, err := tasks.NewReplayRequest(tasks.ReplayRequest{ImportID: imp.ID, AccountID: imp.AccountID, Index: idx}, h.cfg.ReplayMaxRetry, timeout)
+		if err != nil {
+			return err
+		}
+		if _, err := h.cfg.Queue.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+			return err
+		}
+	}
+	return nil
 }
 
 // finish records the end of an import and, only when this call moved it,
@@ -234,4 +289,67 @@ func (h *Handler) finish(ctx context.Context, imp inventory.Import, res store.Im
 		}
 	}
 	return true, nil
+}
+
+// FinalizeState is what finalizing needs of the replay state.
+type FinalizeState interface {
+	Progress(ctx context.Context, importID string) (replaystate.Progress, bool, error)
+	Cancelled(ctx context.Context, importID string) (bool, error)
+	Forget(ctx context.Context, importID string) error
+}
+
+// Finalizer handles import:finalize: once every replay of an import has
+// reported, it adds the replay counters to the import's counts and ends it
+// (completed, or cancelled when the user cancelled it).
+type Finalizer struct {
+	*Handler
+	State FinalizeState
+}
+
+// ProcessTask implements asynq.Handler.
+func (f *Finalizer) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	p, err := tasks.ParseImportCollection(t)
+	if err != nil {
+		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+	}
+	imp, err := f.store.GetImport(ctx, p.AccountID, p.ImportID)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("import %s no longer exists: %w", p.ImportID, asynq.SkipRetry)
+	}
+	if err != nil {
+		return err
+	}
+	if imp.Status != inventory.StatusRunning {
+		return nil
+	}
+	prog, ok, err := f.State.Progress(ctx, imp.ID)
+	if err != nil {
+		return err
+	}
+	if !ok || prog.Total < 0 || prog.Done < prog.Total {
+		return fmt.Errorf("import %s: replays not all reported (%d of %d)", imp.ID, prog.Done, prog.Total)
+	}
+	cancelled, err := f.State.Cancelled(ctx, imp.ID)
+	if err != nil {
+		return err
+	}
+	res := store.ImportResult{
+		Status: inventory.StatusCompleted, CollectionID: imp.CollectionID,
+		CollectionName: imp.CollectionName, Schema: imp.Schema, Counts: replaystate.AddTo(imp.Counts, prog),
+	}
+	if cancelled {
+		res.Status = inventory.StatusCancelled
+	}
+	if res.Counts.EndpointsCreated, res.Counts.EndpointsUpdated, err = f.store.EndpointCounts(ctx, imp.AccountID, imp.ID); err != nil {
+		return err
+	}
+	moved, err := f.finish(ctx, imp, res)
+	if err != nil {
+		return err
+	}
+	if moved {
+		f.log.Info("import completed", "import_id", imp.ID, "status", res.Status, "total", res.Counts.Total,
+			"imported", res.Counts.Imported, "replayed", prog.Done, "samples", res.Counts.Samples)
+	}
+	return f.State.Forget(ctx, imp.ID)
 }

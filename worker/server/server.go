@@ -11,13 +11,16 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/go-redis/redis_rate/v10"
 	"github.com/hibiken/asynq"
 
 	"github.com/apiscout/apiscout/shared/config"
 	"github.com/apiscout/apiscout/shared/metrics"
+	"github.com/apiscout/apiscout/shared/replaystate"
 	"github.com/apiscout/apiscout/shared/service"
 	"github.com/apiscout/apiscout/shared/tasks"
 	"github.com/apiscout/apiscout/worker/importer"
+	"github.com/apiscout/apiscout/worker/replayer"
 )
 
 // Options are hooks for embedding the worker (tests, the dev launcher).
@@ -43,12 +46,22 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	m := metrics.New()
 	health := service.NewHealth(deps)
 
+	client := asynq.NewClient(deps.AsynqRedis)
+	defer client.Close()
+	state := replaystate.New(deps.Redis)
 	srv := asynq.NewServer(deps.AsynqRedis, asynq.Config{
-		Concurrency:     cfg.WorkerConcurrency,
-		Queues:          tasks.Queues,
-		Logger:          service.AsynqLogger{Log: log},
-		LogLevel:        asynq.WarnLevel,
-		ShutdownTimeout: cfg.ShutdownTimeout * 4 / 5,
+		Concurrency:              cfg.WorkerConcurrency,
+		Queues:                   tasks.Queues,
+		Logger:                   service.AsynqLogger{Log: log},
+		LogLevel:                 asynq.WarnLevel,
+		ShutdownTimeout:          cfg.ShutdownTimeout * 4 / 5,
+		IsFailure:                replayer.IsFailure,
+		RetryDelayFunc:           replayer.RetryDelay,
+		DelayedTaskCheckInterval: time.Second,
+		GroupAggregator:          asynq.GroupAggregatorFunc(tasks.AggregateReplayResults),
+		GroupGracePeriod:         time.Second,
+		GroupMaxDelay:            3 * time.Second,
+		GroupMaxSize:             cfg.ReplayBatchSize,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
 			retried, _ := asynq.GetRetryCount(ctx)
 			maxRetry, _ := asynq.GetMaxRetry(ctx)
@@ -58,10 +71,24 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	})
 	mux := asynq.NewServeMux()
 	mux.Use(taskMetrics(m))
-	mux.Handle(tasks.TypeImportCollection, importer.New(deps.Store, m, log, importer.Config{
+	policy := cfg.EgressPolicy()
+	imp := importer.New(deps.Store, m, log, importer.Config{
 		SamplesPerEndpoint: cfg.SamplesPerEndpoint,
 		SampleBodyMax:      cfg.SampleBodyMax,
-	}))
+		CheckHost:          policy.CheckHost,
+		ReplayMaxRetry:     cfg.ReplayMaxRetry,
+		State:              state,
+		Queue:              client,
+	})
+	rep := replayer.New(deps.Store, state, client, redis_rate.NewLimiter(deps.Redis), replayer.NewSender(policy, cfg.SampleBodyMax), m, log, replayer.Config{
+		SamplesPerEndpoint:    cfg.SamplesPerEndpoint,
+		MaxInFlightPerAccount: cfg.ReplayMaxInFlight,
+		TaskMaxRetry:          cfg.TaskMaxRetry,
+	})
+	mux.Handle(tasks.TypeImportCollection, imp)
+	mux.Handle(tasks.TypeImportFinalize, &importer.Finalizer{Handler: imp, State: state})
+	mux.HandleFunc(tasks.TypeReplayRequest, rep.ProcessRequest)
+	mux.HandleFunc(tasks.TypeReplayBatch, rep.ProcessBatch)
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start asynq server: %w", err)
 	}
@@ -113,6 +140,8 @@ func taskMetrics(m *metrics.Metrics) asynq.MiddlewareFunc {
 			switch {
 			case errors.Is(err, asynq.SkipRetry):
 				outcome = "failed"
+			case !replayer.IsFailure(err):
+				outcome = "rate_limited"
 			case err != nil:
 				outcome = "retry"
 			}

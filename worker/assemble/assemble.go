@@ -1,0 +1,118 @@
+// Package assemble writes observations of endpoints (from saved responses
+// or replays) into the inventory: samples first, then the merged endpoints
+// with optimistic concurrency, then the deletion of samples that retention
+// dropped. A crash at any point leaves no dangling reference, and a retry
+// converges, because merging is idempotent.
+package assemble
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/apiscout/apiscout/shared/inventory"
+	"github.com/apiscout/apiscout/shared/store"
+)
+
+// Store is what assembling needs of the database.
+type Store interface {
+	EndpointsByID(ctx context.Context, accountID string, ids []string) ([]inventory.Endpoint, error)
+	SaveEndpoints(ctx context.Context, eps []inventory.Endpoint) error
+	SaveSamples(ctx context.Context, samples []inventory.Sample) error
+	DeleteSamples(ctx context.Context, accountID string, ids []string) error
+}
+
+var _ Store = (*store.Store)(nil)
+
+// MaxAttempts bounds the reload-and-merge loop when another writer changes
+// the same endpoints at the same time.
+const MaxAttempts = 5
+
+// Target says where observations go.
+type Target struct {
+	AccountID    string
+	CollectionID string
+	ImportID     string
+	// Now stamps first/last seen: the import's creation time, so a retry
+	// writes the same documents.
+	Now time.Time
+	// Keep is the number of samples an endpoint retains.
+	Keep int
+}
+
+// Write merges observations into the stored endpoints.
+func Write(ctx context.Context, st Store, log *slog.Logger, t Target, observations []inventory.Observation) error {
+	if len(observations) == 0 {
+		return nil
+	}
+	ids := make([]string, len(observations))
+	for i, o := range observations {
+		ids[i] = inventory.EndpointID(t.CollectionID, o.Key)
+	}
+	mo := inventory.MergeOptions{AccountID: t.AccountID, CollectionID: t.CollectionID, ImportID: t.ImportID, Now: t.Now, Keep: t.Keep}
+	for attempt := 1; ; attempt++ {
+		existing, err := st.EndpointsByID(ctx, t.AccountID, ids)
+		if err != nil {
+			return err
+		}
+		byID := make(map[string]*inventory.Endpoint, len(existing))
+		for i := range existing {
+			byID[existing[i].ID] = &existing[i]
+		}
+		// One observation per endpoint: merge duplicates in order.
+		merged := map[string]*inventory.Endpoint{}
+		var order []string
+		var samples []inventory.Sample
+		var dropped []string
+		for i, obs := range observations {
+			base := byID[ids[i]]
+			if m, ok := merged[ids[i]]; ok {
+				base = m
+			}
+			ep, write, drop := inventory.Merge(base, obs, mo)
+			if _, ok := merged[ids[i]]; !ok {
+				order = append(order, ids[i])
+			} else if base != nil {
+				ep.Version = base.Version // one write per endpoint
+			}
+			merged[ids[i]] = &ep
+			samples = append(samples, write...)
+			dropped = append(dropped, drop...)
+		}
+		eps := make([]inventory.Endpoint, 0, len(order))
+		retained := map[string]bool{}
+		for _, id := range order {
+			eps = append(eps, *merged[id])
+			for _, sid := range merged[id].SampleIDs {
+				retained[sid] = true
+			}
+		}
+		var toWrite []inventory.Sample
+		written := map[string]bool{}
+		for _, s := range samples {
+			if retained[s.ID] && !written[s.ID] {
+				toWrite = append(toWrite, s)
+				written[s.ID] = true
+			}
+		}
+		var toDrop []string
+		for _, id := range dropped {
+			if !retained[id] {
+				toDrop = append(toDrop, id)
+			}
+		}
+		if err := st.SaveSamples(ctx, toWrite); err != nil {
+			return err
+		}
+		err = st.SaveEndpoints(ctx, eps)
+		if errors.Is(err, store.ErrConflict) && attempt < MaxAttempts {
+			log.Info("endpoints changed concurrently; merging again", "import_id", t.ImportID, "attempt", attempt)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		return st.DeleteSamples(ctx, t.AccountID, toDrop)
+	}
+}

@@ -1,0 +1,434 @@
+// Package replayer handles replay:request tasks (send one request of an
+// import to its server, within the per-host rate limit and the account's
+// in-flight cap) and replay:batch tasks (write a batch of results into the
+// inventory, count them once, and finalize the import after the last).
+package replayer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/hibiken/asynq"
+
+	"github.com/apiscout/apiscout/shared/ids"
+	"github.com/apiscout/apiscout/shared/inventory"
+	"github.com/apiscout/apiscout/shared/metrics"
+	"github.com/apiscout/apiscout/shared/postman"
+	"github.com/apiscout/apiscout/shared/replay"
+	"github.com/apiscout/apiscout/shared/replaystate"
+	"github.com/apiscout/apiscout/shared/store"
+	"github.com/apiscout/apiscout/shared/tasks"
+	"github.com/apiscout/apiscout/worker/assemble"
+)
+
+// Store is what replaying needs of the database.
+type Store interface {
+	GetImport(ctx context.Context, accountID, id string) (inventory.Import, error)
+	GetBlob(ctx context.Context, id string) ([]byte, error)
+	SaveOutcomes(ctx context.Context, accountID, importID, key string, seq int, rows []inventory.RequestOutcome) error
+	assemble.Store
+}
+
+var _ Store = (*store.Store)(nil)
+
+// Enqueuer puts tasks on the queue (asynq.Client).
+type Enqueuer interface {
+	EnqueueContext(ctx context.Context, task *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
+}
+
+// Config configures the Replayer.
+type Config struct {
+	// SamplesPerEndpoint is how many samples an endpoint keeps.
+	SamplesPerEndpoint int
+	// MaxInFlightPerAccount caps the replays of one account in flight
+	// across all workers.
+	MaxInFlightPerAccount int
+	// TaskMaxRetry is the retry count of finalize tasks.
+	TaskMaxRetry int
+	// MaxLocalWait is how long a task waits in place for the rate limiter
+	// before it gives its slot back to the queue. Default 2 s.
+	MaxLocalWait time.Duration
+}
+
+// Replayer handles replay tasks.
+type Replayer struct {
+	store   Store
+	state   *replaystate.State
+	queue   Enqueuer
+	limiter *redis_rate.Limiter
+	sender  *Sender
+	metrics *metrics.Metrics
+	log     *slog.Logger
+	cfg     Config
+	cache   *collectionCache
+}
+
+// New returns a Replayer.
+func New(st Store, state *replaystate.State, q Enqueuer, limiter *redis_rate.Limiter, sender *Sender, m *metrics.Metrics, log *slog.Logger, cfg Config) *Replayer {
+	if cfg.MaxLocalWait == 0 {
+		cfg.MaxLocalWait = 2 * time.Second
+	}
+	r := &Replayer{store: st, state: state, queue: q, limiter: limiter, sender: sender, metrics: m, log: log, cfg: cfg}
+	r.cache = newCollectionCache(4, r.load)
+	return r
+}
+
+// load reads an import and parses its stored collection (and environment)
+// as the import did.
+func (r *Replayer) load(ctx context.Context, accountID, importID string) (*loaded, error) {
+	imp, err := r.store.GetImport(ctx, accountID, importID)
+	if err != nil {
+		return nil, err
+	}
+	data, err := r.store.GetBlob(ctx, imp.Source.FileBlobID)
+	if err != nil {
+		return nil, err
+	}
+	var opts postman.Options
+	if imp.Source.EnvBlobID != "" {
+		env, err := r.store.GetBlob(ctx, imp.Source.EnvBlobID)
+		if err != nil {
+			return nil, err
+		}
+		if _, opts.Environment, err = postman.ParseEnvironment(env); err != nil {
+			return nil, err
+		}
+	}
+	coll, err := postman.Parse(data, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &loaded{imp: imp, coll: coll}, nil
+}
+
+// RateLimitError asks asynq to run the task again after RetryIn, without
+// counting a failure or a retry.
+type RateLimitError struct {
+	RetryIn time.Duration
+	Why     string
+}
+
+func (e *RateLimitError) Error() string { return "rate limited (" + e.Why + "): retry in " + e.RetryIn.String() }
+
+// retryError is a failed attempt worth repeating after at least Delay (a
+// server's Retry-After).
+type retryError struct {
+	msg   string
+	Delay time.Duration
+}
+
+func (e *retryError) Error() string { return e.msg }
+
+// IsFailure tells asynq that rate limiting is not a failure.
+func IsFailure(err error) bool {
+	var rl *RateLimitError
+	return !errors.As(err, &rl)
+}
+
+// RetryDelay is asynq's RetryDelayFunc: the limiter's wait for rate
+// limiting, at least the server's Retry-After, else exponential backoff
+// with jitter.
+func RetryDelay(n int, err error, t *asynq.Task) time.Duration {
+	var rl *RateLimitError
+	if errors.As(err, &rl) {
+		return rl.RetryIn
+	}
+	backoff := time.Duration(1<<min(n, 10)) * 500 * time.Millisecond
+	backoff += time.Duration(time.Now().UnixNano() % int64(backoff/2+1))
+	var re *retryError
+	if errors.As(err, &re) && re.Delay > backoff {
+		return re.Delay
+	}
+	if t != nil && t.Type() != tasks.TypeReplayRequest {
+		return asynq.DefaultRetryDelayFunc(n, err, t)
+	}
+	return min(backoff, 5*time.Minute)
+}
+
+// ProcessRequest handles replay:request.
+func (r *Replayer) ProcessRequest(ctx context.Context, t *asynq.Task) error {
+	p, err := tasks.ParseReplayRequest(t)
+	if err != nil {
+		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+	}
+	l, err := r.cache.get(ctx, p.AccountID, p.ImportID)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("import %s no longer exists: %w", p.ImportID, asynq.SkipRetry)
+	}
+	if err != nil {
+		return err
+	}
+	if p.Index >= len(l.coll.Requests) {
+		return fmt.Errorf("import %s has no request %d: %w", p.ImportID, p.Index, asynq.SkipRetry)
+	}
+	req := &l.coll.Requests[p.Index]
+	o := l.imp.Options
+	res := replay.Result{Index: p.Index, OriginalURL: req.Built.URL.Raw}
+
+	if cancelled, err := r.state.Cancelled(ctx, p.ImportID); err != nil {
+		return err
+	} else if cancelled {
+		res.Outcome, res.Reason = inventory.OutcomeSkipped, replay.ReasonCancelled
+		return r.report(ctx, p, res)
+	}
+	target, err := replay.TargetURL(req.Built.URL, o.TargetOverride)
+	if err != nil {
+		res.Outcome, res.Reason, res.Detail = inventory.OutcomeSkipped, replay.ReasonUnresolvedVariable, err.Error()
+		return r.report(ctx, p, res)
+	}
+	res.ReplayedURL = target
+	if err := r.waitRate(ctx, p.AccountID, target, o.MaxRPSPerHost); err != nil {
+		return err
+	}
+	member := fmt.Sprintf("%s:%d", p.ImportID, p.Index)
+	if err := r.state.Acquire(ctx, p.AccountID, member, r.cfg.MaxInFlightPerAccount, time.Duration(o.ReplayTimeout)*2+time.Minute); err != nil {
+		if errors.Is(err, replaystate.ErrBusy) {
+			r.metrics.RateLimited.WithLabelValues("account_in_flight").Inc()
+			return &RateLimitError{RetryIn: 250 * time.Millisecond, Why: "account in-flight cap"}
+		}
+		return err
+	}
+	r.metrics.ReplaysInFlight.Inc()
+	ans, sendErr := r.sender.Send(ctx, req, o, target)
+	r.metrics.ReplaysInFlight.Dec()
+	_ = r.state.Release(context.WithoutCancel(ctx), p.AccountID, member)
+
+	retried, _ := asynq.GetRetryCount(ctx)
+	maxRetry, _ := asynq.GetMaxRetry(ctx)
+	last := retried >= maxRetry
+	if sendErr != nil {
+		reason, again := Cause(sendErr)
+		r.metrics.Replays.WithLabelValues(outcomeLabel(reason)).Inc()
+		if again && !last {
+			return &retryError{msg: "replay: " + reason + ": " + sendErr.Error()}
+		}
+		res.Outcome, res.Reason, res.Detail = inventory.OutcomeSkipped, reason, sendErr.Error()
+		return r.report(ctx, p, res)
+	}
+	res.Status, res.LatencyMS = ans.Status, ans.Latency.Milliseconds()
+	keep, _ := replay.ParseStatuses(o.KeepStatuses)
+	switch replay.Judge(ans.Status, keep) {
+	case replay.Keep:
+		res.Outcome = inventory.OutcomeImported
+		res.Request = &inventory.SampleRequest{
+			Method:  req.Built.Method,
+			URL:     replay.RedactURL(req.Built.URL.Raw),
+			Headers: replay.RedactHeaders(ans.SentHeader),
+		}
+		if req.Built.Body != nil {
+			res.Request.Body = req.Built.Body.Raw
+		}
+		res.Response = &inventory.SampleResponse{
+			Status: ans.Status, Headers: replay.RedactHeaders(ans.Header),
+			Body: string(ans.Body), BodyTruncated: ans.Truncated,
+		}
+	case replay.Retry:
+		if !last {
+			r.metrics.Replays.WithLabelValues("retry").Inc()
+			return &retryError{msg: fmt.Sprintf("replay: server answered %d", ans.Status), Delay: retryAfter(ans.Header, time.Now())}
+		}
+		res.Outcome, res.Reason = inventory.OutcomeSkipped, replay.NonKeptReason(ans.Status)
+	default:
+		res.Outcome, res.Reason = inventory.OutcomeSkipped, replay.NonKeptReason(ans.Status)
+	}
+	r.metrics.Replays.WithLabelValues(outcomeLabel(res.Reason)).Inc()
+	r.metrics.ReplayDuration.WithLabelValues(outcomeLabel(res.Reason)).Observe(ans.Latency.Seconds())
+	return r.report(ctx, p, res)
+}
+
+// outcomeLabel is a bounded metric label for a reason ("" = kept).
+func outcomeLabel(reason string) string {
+	switch {
+	case reason == "":
+		return "kept"
+	case len(reason) > 8 && reason[:8] == "non_2xx:":
+		return "non_2xx"
+	case len(reason) > 13 && reason[:13] == "server_error:":
+		return "server_error"
+	case len(reason) > 12 && reason[:12] == "unreachable:":
+		return "unreachable"
+	}
+	return reason
+}
+
+// waitRate takes a token of the per-host limit shared by all workers,
+// waiting in place for short waits and handing the task back to the queue
+// (not a failure, no retry used) for longer ones.
+func (r *Replayer) waitRate(ctx context.Context, accountID, target string, rps int) error {
+	key := "apiscout:rate:{" + accountID + "}:" + originOf(target)
+	limit := redis_rate.Limit{Rate: rps, Period: time.Second, Burst: 1}
+	deadline := time.Now().Add(r.cfg.MaxLocalWait)
+	for {
+		res, err := r.limiter.Allow(ctx, key, limit)
+		if err != nil {
+			return err
+		}
+		if res.Allowed > 0 {
+			return nil
+		}
+		r.metrics.RateLimited.WithLabelValues("host").Inc()
+		if time.Now().Add(res.RetryAfter).After(deadline) {
+			return &RateLimitError{RetryIn: res.RetryAfter, Why: "per-host limit"}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(res.RetryAfter):
+		}
+	}
+}
+
+func originOf(target string) string {
+	i := len(target)
+	for j := len("https://"); j < len(target); j++ {
+		if target[j] == '/' || target[j] == '?' {
+			i = j
+			break
+		}
+	}
+	return target[:i]
+}
+
+// report parks a result and enqueues its result task (grouped per import).
+func (r *Replayer) report(ctx context.Context, p tasks.ReplayRequest, res replay.Result) error {
+	data, err := json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	if err := r.state.Park(ctx, p.ImportID, p.Index, data); err != nil {
+		return err
+	}
+	t, err := tasks.NewReplayResult(p, 25)
+	if err != nil {
+		return err
+	}
+	_, err = r.queue.EnqueueContext(ctx, t)
+	return err
+}
+
+// ProcessBatch handles replay:batch: it writes the batch's kept answers as
+// samples, records every result's outcome, counts them once, and enqueues
+// the import's finalize task after the last result.
+func (r *Replayer) ProcessBatch(ctx context.Context, t *asynq.Task) error {
+	b, err := tasks.ParseReplayBatch(t)
+	if err != nil {
+		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+	}
+	parked, err := r.state.Parked(ctx, b.ImportID, b.Indices)
+	if err != nil {
+		return err
+	}
+	indices := make([]int, 0, len(parked))
+	for idx := range parked {
+		indices = append(indices, idx)
+	}
+	sort.Ints(indices)
+	if len(indices) > 0 {
+		if err := r.write(ctx, b, indices, parked); err != nil {
+			return err
+		}
+	}
+	outcomes := map[int]replaystate.Outcome{}
+	for _, idx := range indices {
+		var res replay.Result
+		_ = json.Unmarshal(parked[idx], &res)
+		o := replaystate.Outcome{Field: res.Field()}
+		if res.Outcome == inventory.OutcomeImported {
+			o.Class = inventory.StatusClass(res.Status)
+		}
+		outcomes[idx] = o
+	}
+	done, total, err := r.state.Report(ctx, b.ImportID, outcomes)
+	if err != nil {
+		return err
+	}
+	if err := r.state.Unpark(ctx, b.ImportID, indices); err != nil {
+		return err
+	}
+	if total >= 0 && done >= total {
+		ft, err := tasks.NewImportFinalize(tasks.ImportFinalize{ImportID: b.ImportID, AccountID: b.AccountID}, r.cfg.TaskMaxRetry)
+		if err != nil {
+			return err
+		}
+		if _, err := r.queue.EnqueueContext(ctx, ft); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) && !errors.Is(err, asynq.ErrDuplicateTask) {
+			return err
+		}
+	}
+	return nil
+}
+
+// write turns a batch's results into samples and outcome rows.
+func (r *Replayer) write(ctx context.Context, b tasks.ReplayBatch, indices []int, parked map[int][]byte) error {
+	l, err := r.cache.get(ctx, b.AccountID, b.ImportID)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("import %s no longer exists: %w", b.ImportID, asynq.SkipRetry)
+	}
+	if err != nil {
+		return err
+	}
+	imp := l.imp
+	if imp.CollectionID == "" {
+		// The cached import predates SetImportReplaying; read it again.
+		if imp, err = r.store.GetImport(ctx, b.AccountID, b.ImportID); err != nil {
+			return err
+		}
+	}
+	byKey := map[inventory.EndpointKey]int{}
+	var observations []inventory.Observation
+	rows := make([]inventory.RequestOutcome, 0, len(indices))
+	for _, idx := range indices {
+		var res replay.Result
+		if err := json.Unmarshal(parked[idx], &res); err != nil || idx >= len(l.coll.Requests) {
+			continue
+		}
+		req := &l.coll.Requests[idx]
+		row := inventory.RequestOutcome{
+			Index: idx, RequestID: req.ID, Name: req.Name, Folders: req.Folders, Method: req.Built.Method,
+			URL: req.Built.URL.Raw, Outcome: res.Outcome, Reason: res.Reason, Detail: res.Detail, Status: res.Status,
+		}
+		if res.Outcome == inventory.OutcomeImported && res.Request != nil && res.Response != nil {
+			key := inventory.KeyOf(req.Built)
+			epID := inventory.EndpointID(imp.CollectionID, key)
+			n, ok := byKey[key]
+			if !ok {
+				n = len(observations)
+				byKey[key] = n
+				observations = append(observations, inventory.Observation{Key: key, Scheme: req.Built.URL.Scheme})
+			}
+			obs := &observations[n]
+			obs.Sources = append(obs.Sources, inventory.Source{RequestID: req.ID, Name: req.Name})
+			s := inventory.Sample{
+				ID:        ids.Stable("smp", epID, "replay", imp.ID, strconv.Itoa(idx)),
+				AccountID: imp.AccountID, CollectionID: imp.CollectionID, EndpointID: epID,
+				Source: inventory.SampleSource{Kind: inventory.SourceReplay, ImportID: imp.ID, RequestID: req.ID,
+					RequestName: req.Name, LatencyMS: res.LatencyMS},
+				Request: *res.Request, Response: *res.Response, CapturedAt: imp.CreatedAt,
+			}
+			if res.ReplayedURL != "" && res.ReplayedURL != req.Built.URL.Raw {
+				s.Source.ReplayedURL = res.ReplayedURL
+			}
+			obs.Samples = append(obs.Samples, s)
+			row.Samples, row.EndpointIDs = 1, []string{epID}
+		}
+		rows = append(rows, row)
+	}
+	err = assemble.Write(ctx, r.store, r.log, assemble.Target{
+		AccountID: imp.AccountID, CollectionID: imp.CollectionID, ImportID: imp.ID,
+		Now: imp.CreatedAt, Keep: r.cfg.SamplesPerEndpoint,
+	}, observations)
+	if err != nil {
+		return err
+	}
+	parts := make([]string, len(indices))
+	for i, idx := range indices {
+		parts[i] = strconv.Itoa(idx)
+	}
+	return r.store.SaveOutcomes(ctx, imp.AccountID, imp.ID, ids.Stable("replay", parts...), 1, rows)
+}
