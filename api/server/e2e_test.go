@@ -38,6 +38,12 @@ type testBundle struct {
 
 func setup(t *testing.T, env map[string]string) *testBundle {
 	t.Helper()
+	return setupWorkers(t, env, 1)
+}
+
+// setupWorkers starts the API and n worker servers.
+func setupWorkers(t *testing.T, env map[string]string, n int) *testBundle {
+	t.Helper()
 	ro := testenv.Redis(t)
 	uri, db := testenv.Mongo(t)
 	vars := map[string]string{
@@ -58,20 +64,22 @@ func setup(t *testing.T, env map[string]string) *testBundle {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	apiAddr, workerUp := make(chan string, 1), make(chan string, 1)
-	wg.Add(2)
+	apiAddr, workerUp := make(chan string, 1), make(chan string, n)
+	wg.Add(1 + n)
 	go func() {
 		defer wg.Done()
 		if err := apiserver.Run(ctx, cfg, log, apiserver.Options{Ready: func(a string) { apiAddr <- a }}); err != nil {
 			t.Errorf("api: %v", err)
 		}
 	}()
-	go func() {
-		defer wg.Done()
-		if err := workerserver.Run(ctx, cfg, log, workerserver.Options{Ready: func(a string) { workerUp <- a }}); err != nil {
-			t.Errorf("worker: %v", err)
-		}
-	}()
+	for range n {
+		go func() {
+			defer wg.Done()
+			if err := workerserver.Run(ctx, cfg, log, workerserver.Options{Ready: func(a string) { workerUp <- a }}); err != nil {
+				t.Errorf("worker: %v", err)
+			}
+		}()
+	}
 	t.Cleanup(func() { cancel(); wg.Wait() })
 	b := &testBundle{}
 	select {
@@ -80,10 +88,15 @@ func setup(t *testing.T, env map[string]string) *testBundle {
 	case <-time.After(60 * time.Second):
 		t.Fatal("api did not start")
 	}
-	select {
-	case b.worker = <-workerUp:
-	case <-time.After(60 * time.Second):
-		t.Fatal("worker did not start")
+	for i := range n {
+		select {
+		case addr := <-workerUp:
+			if i == 0 {
+				b.worker = addr
+			}
+		case <-time.After(60 * time.Second):
+			t.Fatal("worker did not start")
+		}
 	}
 	b.store, err = store.Open(ctx, uri, db)
 	require.NoError(t, err)
@@ -183,7 +196,7 @@ func (b *testBundle) waitImport(t *testing.T, token, id string) importDoc {
 		require.Equal(t, http.StatusOK, r.Status, string(r.Body))
 		var doc importDoc
 		require.NoError(t, json.Unmarshal(r.Body, &doc))
-		if doc.Status == "completed" || doc.Status == "failed" {
+		if doc.Status == "completed" || doc.Status == "failed" || doc.Status == "cancelled" {
 			return doc
 		}
 		if time.Now().After(deadline) {

@@ -7,7 +7,11 @@ package inventory
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/bsontype"
 
 	"github.com/apiscout/apiscout/shared/postman"
 )
@@ -182,7 +186,7 @@ type ImportOptions struct {
 	DryRun bool `bson:"dry_run,omitempty" json:"dry_run,omitempty"`
 	// TargetOverride maps an origin of the collection to another one, e.g.
 	// {"https://api.example.com": "http://127.0.0.1:9000"}.
-	TargetOverride map[string]string `bson:"target_override,omitempty" json:"target_override,omitempty"`
+	TargetOverride Overrides `bson:"target_override,omitempty" json:"target_override,omitempty"`
 }
 
 // Import is one import job: a collection file (and optional environment)
@@ -264,5 +268,41 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 		return fmt.Errorf("want a duration like \"30s\" or a number of seconds")
 	}
 	*d = Duration(secs * float64(time.Second))
+	return nil
+}
+
+// Overrides maps origins to origins. It is stored as a list of pairs:
+// origins contain dots, which MongoDB-wire servers may refuse in field names.
+type Overrides map[string]string
+
+type overridePair struct {
+	From string `bson:"from"`
+	To   string `bson:"to"`
+}
+
+// MarshalBSONValue stores the map as a list of {from, to} pairs.
+func (o Overrides) MarshalBSONValue() (bsontype.Type, []byte, error) {
+	keys := make([]string, 0, len(o))
+	for k := range o {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	pairs := make([]overridePair, 0, len(o))
+	for _, k := range keys {
+		pairs = append(pairs, overridePair{From: k, To: o[k]})
+	}
+	return bson.MarshalValue(pairs)
+}
+
+// UnmarshalBSONValue reads the list of pairs back.
+func (o *Overrides) UnmarshalBSONValue(t bsontype.Type, data []byte) error {
+	var pairs []overridePair
+	if err := bson.UnmarshalValue(t, data, &pairs); err != nil {
+		return err
+	}
+	*o = make(Overrides, len(pairs))
+	for _, p := range pairs {
+		(*o)[p.From] = p.To
+	}
 	return nil
 }

@@ -14,6 +14,15 @@ import (
 // UpsertCollection creates an API collection or updates its name, schema,
 // last import and update time (creation time is kept).
 func (s *Store) UpsertCollection(ctx context.Context, c inventory.Collection) error {
+	err := s.upsertCollection(ctx, c)
+	if mongo.IsDuplicateKeyError(err) {
+		// Two upserts raced to insert the same id; the loser now updates.
+		err = s.upsertCollection(ctx, c)
+	}
+	return err
+}
+
+func (s *Store) upsertCollection(ctx context.Context, c inventory.Collection) error {
 	_, err := s.db.Collection(colCollections).UpdateOne(ctx, byAccount(c.AccountID, c.ID), bson.D{
 		{Key: "$set", Value: bson.D{
 			{Key: "name", Value: c.Name},

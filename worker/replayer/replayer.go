@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
@@ -52,8 +53,9 @@ type Config struct {
 	MaxInFlightPerAccount int
 	// TaskMaxRetry is the retry count of finalize tasks.
 	TaskMaxRetry int
-	// MaxLocalWait is how long a task waits in place for the rate limiter
-	// before it gives its slot back to the queue. Default 2 s.
+	// MaxLocalWait is how long a task waits in place for its turn at a
+	// host's rate limit before it gives its worker slot back to the queue.
+	// Default 10 s.
 	MaxLocalWait time.Duration
 }
 
@@ -68,12 +70,13 @@ type Replayer struct {
 	log     *slog.Logger
 	cfg     Config
 	cache   *collectionCache
+	turns   turns
 }
 
 // New returns a Replayer.
 func New(st Store, state *replaystate.State, q Enqueuer, limiter *redis_rate.Limiter, sender *Sender, m *metrics.Metrics, log *slog.Logger, cfg Config) *Replayer {
 	if cfg.MaxLocalWait == 0 {
-		cfg.MaxLocalWait = 2 * time.Second
+		cfg.MaxLocalWait = 10 * time.Second
 	}
 	r := &Replayer{store: st, state: state, queue: q, limiter: limiter, sender: sender, metrics: m, log: log, cfg: cfg}
 	r.cache = newCollectionCache(4, r.load)
@@ -115,7 +118,9 @@ type RateLimitError struct {
 	Why     string
 }
 
-func (e *RateLimitError) Error() string { return "rate limited (" + e.Why + "): retry in " + e.RetryIn.String() }
+func (e *RateLimitError) Error() string {
+	return "rate limited (" + e.Why + "): retry in " + e.RetryIn.String()
+}
 
 // retryError is a failed attempt worth repeating after at least Delay (a
 // server's Retry-After).
@@ -258,14 +263,30 @@ func outcomeLabel(reason string) string {
 	return reason
 }
 
-// waitRate takes a token of the per-host limit shared by all workers,
-// waiting in place for short waits and handing the task back to the queue
-// (not a failure, no retry used) for longer ones.
+// waitRate takes a token of the per-host limit shared by all workers
+// (redis_rate, GCRA in Redis). Within this process the tasks for one host
+// take turns (a FIFO lock per host), so a task does not lose the race for
+// the next token again and again, and tokens are used as soon as they are
+// due. A task that cannot get its turn within MaxLocalWait hands itself
+// back to the queue (not a failure, no retry used).
 func (r *Replayer) waitRate(ctx context.Context, accountID, target string, rps int) error {
 	key := "apiscout:rate:{" + accountID + "}:" + originOf(target)
-	limit := redis_rate.Limit{Rate: rps, Period: time.Second, Burst: 1}
-	deadline := time.Now().Add(r.cfg.MaxLocalWait)
-	for {
+	turn := r.turns.get(key)
+	wait := time.NewTimer(r.cfg.MaxLocalWait)
+	defer wait.Stop()
+	select {
+	case turn <- struct{}{}:
+	case <-wait.C:
+		r.metrics.RateLimited.WithLabelValues("host").Inc()
+		return &RateLimitError{RetryIn: time.Second, Why: "per-host limit"}
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-turn }()
+	// A small burst (a tenth of a second of tokens) lets a late wake-up catch
+	// up, so the long-run rate is the configured one.
+	limit := redis_rate.Limit{Rate: rps, Period: time.Second, Burst: max(1, rps/10)}
+	for waited := false; ; waited = true {
 		res, err := r.limiter.Allow(ctx, key, limit)
 		if err != nil {
 			return err
@@ -273,9 +294,8 @@ func (r *Replayer) waitRate(ctx context.Context, accountID, target string, rps i
 		if res.Allowed > 0 {
 			return nil
 		}
-		r.metrics.RateLimited.WithLabelValues("host").Inc()
-		if time.Now().Add(res.RetryAfter).After(deadline) {
-			return &RateLimitError{RetryIn: res.RetryAfter, Why: "per-host limit"}
+		if !waited {
+			r.metrics.RateLimited.WithLabelValues("host").Inc()
 		}
 		select {
 		case <-ctx.Done():
@@ -283,6 +303,26 @@ func (r *Replayer) waitRate(ctx context.Context, accountID, target string, rps i
 		case <-time.After(res.RetryAfter):
 		}
 	}
+}
+
+// turns hands out one FIFO lock (a channel of capacity 1) per key.
+type turns struct {
+	mu sync.Mutex
+	m  map[string]chan struct{}
+}
+
+func (t *turns) get(key string) chan struct{} {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.m == nil {
+		t.m = map[string]chan struct{}{}
+	}
+	c, ok := t.m[key]
+	if !ok {
+		c = make(chan struct{}, 1)
+		t.m[key] = c
+	}
+	return c
 }
 
 func originOf(target string) string {
