@@ -122,7 +122,14 @@ func (s *Store) SaveSamples(ctx context.Context, samples []inventory.Sample) err
 			models = append(models, mongo.NewReplaceOneModel().
 				SetFilter(bson.D{{Key: "_id", Value: sm.ID}}).SetReplacement(sm).SetUpsert(true))
 		}
-		_, err := s.db.Collection(colSamples).BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
+		var err error
+		// Concurrent upserts of one id can race to insert it; the loser
+		// gets a duplicate key error and succeeds as an update next time.
+		for range 3 {
+			if _, err = s.db.Collection(colSamples).BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); !mongo.IsDuplicateKeyError(err) {
+				break
+			}
+		}
 		return err
 	})
 	if err != nil {
