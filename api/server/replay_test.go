@@ -135,14 +135,14 @@ func (b *testBundle) submitWith(t *testing.T, data []byte, options string, env [
 	return r.json(t)["id"].(string)
 }
 
-// mixedCollection covers every replay outcome over two local hosts.
-func mixedCollection(t *testing.T, a, c *target) []byte {
+// okRequests is how many plain successful GETs mixedCollection holds.
+const okRequests = 240
+
+// mixedCollection covers every replay outcome over three local hosts.
+func mixedCollection(t *testing.T, a, c, d *target) []byte {
 	var items []map[string]any
-	for i := range 30 {
-		host := a.srv.URL
-		if i%2 == 1 {
-			host = c.srv.URL
-		}
+	for i := range okRequests {
+		host := []*target{a, c, d}[i%3].srv.URL
 		items = append(items, item(fmt.Sprintf("ok %d", i), "GET", fmt.Sprintf("%s/ok/%d", host, i), nil))
 	}
 	for i := range 5 {
@@ -172,12 +172,12 @@ func mixedCollection(t *testing.T, a, c *target) []byte {
 func TestReplayOutcomes(t *testing.T) {
 	t.Parallel()
 	b := setup(t, strictEgress)
-	a, c := newTarget(t), newTarget(t)
-	id := b.submitWith(t, mixedCollection(t, a, c), `{"allow_replay": true}`, nil)
+	a, c, d := newTarget(t), newTarget(t), newTarget(t)
+	id := b.submitWith(t, mixedCollection(t, a, c, d), `{"allow_replay": true, "max_rps_per_host": 200}`, nil)
 	doc := b.waitImport(t, b.tokenA, id)
 	require.Equal(t, "completed", doc.Status, doc.Error)
-	require.Equal(t, 49, doc.Counts.Total)
-	require.Equal(t, 30+3+1+1, doc.Counts.Imported, "30 ok, 3 recovered, the local redirect, 1 saved example")
+	require.Equal(t, okRequests+19, doc.Counts.Total)
+	require.Equal(t, okRequests+3+1+1, doc.Counts.Imported, "every ok, 3 recovered, the local redirect, 1 saved example")
 	require.Equal(t, map[string]int{
 		"non_2xx:404":           5,
 		"server_error:500":      2,
@@ -186,11 +186,13 @@ func TestReplayOutcomes(t *testing.T) {
 		"unresolved_variable":   1,
 		"unsupported_auth:hawk": 1,
 	}, doc.Counts.Skipped)
-	require.Equal(t, 35, doc.Counts.Samples)
+	require.Equal(t, okRequests+5, doc.Counts.Samples)
 
 	require.Equal(t, 1, a.count("/ok/0"))
-	require.Equal(t, 5, a.total()+c.total()-a.count("/flaky/1")-c.count("/flaky/2")-a.count("/flaky/429")-
-		a.count("/down/1")-c.count("/down/2")-a.count("/redirect-metadata")-a.count("/redirect-local")-a.count("/ok/redirected")-30, "404s hit once each")
+	require.Equal(t, okRequests/3, d.total(), "the third host got its share, once each")
+	for i := range 5 {
+		require.Equal(t, 1, a.count(fmt.Sprintf("/notfound/%d", i)), "a 404 is not retried")
+	}
 	require.Equal(t, 2, a.count("/flaky/1"), "a 503 is retried once, honouring Retry-After")
 	require.Equal(t, 3, a.count("/flaky/429"), "503 and 429 are both retried")
 	require.Equal(t, 3, a.count("/down/1"), "a 500 is tried 1 + APISCOUT_REPLAY_MAX_RETRY times")
@@ -221,7 +223,7 @@ func TestReplayOutcomes(t *testing.T) {
 	// The report explains every request.
 	rep := b.get(t, "/v1/imports/"+id+"/report", b.tokenA).json(t)
 	rows := rep["items"].([]any)
-	require.Len(t, rows, 49)
+	require.Len(t, rows, okRequests+19)
 	reasons := map[string]int{}
 	for _, r := range rows {
 		row := r.(map[string]any)
@@ -233,18 +235,18 @@ func TestReplayOutcomes(t *testing.T) {
 	require.Equal(t, doc.Counts.Skipped, reasons)
 	csv := b.do(t, http.MethodGet, "/v1/imports/"+id+"/report?format=csv", b.tokenA, "", nil)
 	require.Equal(t, http.StatusOK, csv.Status)
-	require.Equal(t, 50, bytes.Count(csv.Body, []byte("\n")), "a header and one line per request")
+	require.Equal(t, okRequests+20, bytes.Count(csv.Body, []byte("\n")), "a header and one line per request")
 }
 
 func TestReplayDryRunSendsNothing(t *testing.T) {
 	t.Parallel()
 	b := setup(t, strictEgress)
-	a, c := newTarget(t), newTarget(t)
-	id := b.submitWith(t, mixedCollection(t, a, c), `{"allow_replay": true, "dry_run": true}`, nil)
+	a, c, d := newTarget(t), newTarget(t), newTarget(t)
+	id := b.submitWith(t, mixedCollection(t, a, c, d), `{"allow_replay": true, "dry_run": true}`, nil)
 	doc := b.waitImport(t, b.tokenA, id)
 	require.Equal(t, "completed", doc.Status, doc.Error)
-	require.Equal(t, 0, a.total()+c.total(), "a dry run sends nothing")
-	require.Equal(t, 30+5+3+2+2, doc.Counts.Skipped["dry_run"])
+	require.Equal(t, 0, a.total()+c.total()+d.total(), "a dry run sends nothing")
+	require.Equal(t, okRequests+5+3+2+2, doc.Counts.Skipped["dry_run"])
 	require.Equal(t, 1, doc.Counts.Imported, "saved responses still import")
 }
 
