@@ -312,17 +312,23 @@ func TestReplayRateLimitAcrossWorkers(t *testing.T) {
 	require.Equal(t, "completed", doc.Status, doc.Error)
 	require.Equal(t, n, doc.Counts.Imported)
 	a.mu.Lock()
-	first, last := a.times[0], a.times[len(a.times)-1]
+	times := append([]time.Time(nil), a.times...)
 	a.mu.Unlock()
-	rate := float64(n-1) / last.Sub(first).Seconds()
-	if testing.Verbose() {
-		a.mu.Lock()
-		for i := 1; i < len(a.times); i++ {
-			t.Logf("gap %d: %v", i, a.times[i].Sub(a.times[i-1]))
+	rate := float64(n-1) / times[len(times)-1].Sub(times[0]).Seconds()
+	t.Logf("measured %.2f req/s for a limit of %d", rate, rps)
+	// The limit holds: no one-second window sees more than the rate plus
+	// the limiter's burst (a tenth of a second of tokens), and the overall
+	// rate is within 5% above it. Below it, a CPU-starved test machine may
+	// fall short; the benchmark measures accuracy on a quiet machine.
+	for i := range times {
+		j := i
+		for j < len(times) && times[j].Sub(times[i]) < time.Second {
+			j++
 		}
-		a.mu.Unlock()
+		require.LessOrEqual(t, j-i, rps+rps/10, "requests in the second after hit %d", i)
 	}
-	require.InDelta(t, rps, rate, rps*0.05, "measured %.2f req/s for a limit of %d", rate, rps)
+	require.LessOrEqual(t, rate, rps*1.05)
+	require.GreaterOrEqual(t, rate, rps*0.6, "the limiter does not starve the host")
 }
 
 // TestReplayCorpusStripe replays a real collection against a local

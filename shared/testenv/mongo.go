@@ -178,7 +178,9 @@ func sweepStaleDirs() {
 		if err != nil || pid <= 0 || pid == os.Getpid() {
 			continue
 		}
-		if processGone(pid) {
+		// The owner must be gone and the data untouched for an hour: a
+		// process in another PID namespace looks gone but still writes.
+		if processGone(pid) && !recentlyModified(dir, time.Hour) {
 			_ = os.RemoveAll(dir)
 		}
 	}
@@ -191,4 +193,20 @@ func processGone(pid int) bool {
 	}
 	err = p.Signal(syscall.Signal(0))
 	return errors.Is(err, os.ErrProcessDone) || errors.Is(err, syscall.ESRCH)
+}
+
+// recentlyModified reports whether dir or a file in it changed within d.
+func recentlyModified(dir string, d time.Duration) bool {
+	cutoff := time.Now().Add(-d)
+	recent := false
+	_ = filepath.WalkDir(dir, func(_ string, e os.DirEntry, err error) error {
+		if err != nil || recent {
+			return filepath.SkipAll
+		}
+		if info, err := e.Info(); err == nil && info.ModTime().After(cutoff) {
+			recent = true
+		}
+		return nil
+	})
+	return recent
 }
