@@ -154,3 +154,8 @@ type Schedule struct {
 	CreatedAt     time.Time   `bson:"created_at" json:"created_at"`
 	UpdatedAt     time.Time   `bson:"updated_at" json:"updated_at"`
 }
+
+// ImportSourceKind is the source kind of the imports a sync submits
+// (uploads are "upload"). Such an import also marks the endpoints its
+// collection no longer contains as removed.
+const ImportSourceKind = "postman_sync"
