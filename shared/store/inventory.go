@@ -14,6 +14,17 @@ import (
 // UpsertCollection creates an API collection or updates its name, schema,
 // last import and update time (creation time is kept).
 func (s *Store) UpsertCollection(ctx context.Context, c inventory.Collection) error {
+	err := s.upsertCollection(ctx, c)
+	if mongo.IsDuplicateKeyError(err) {
+		// Two imports of one collection upserted at once and the other
+		// inserted first (FerretDB does not retry such upserts as MongoDB
+		// does): the document exists now, so the update matches.
+		err = s.upsertCollection(ctx, c)
+	}
+	return err
+}
+
+func (s *Store) upsertCollection(ctx context.Context, c inventory.Collection) error {
 	_, err := s.db.Collection(colCollections).UpdateOne(ctx, byAccount(c.AccountID, c.ID), bson.D{
 		{Key: "$set", Value: bson.D{
 			{Key: "name", Value: c.Name},
@@ -114,6 +125,11 @@ func (s *Store) SaveSamples(ctx context.Context, samples []inventory.Sample) err
 				SetFilter(bson.D{{Key: "_id", Value: sm.ID}}).SetReplacement(sm).SetUpsert(true))
 		}
 		_, err := s.db.Collection(colSamples).BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
+		if mongo.IsDuplicateKeyError(err) {
+			// A concurrent import inserted the same sample (same id, same
+			// content) first; FerretDB does not retry the upsert itself.
+			_, err = s.db.Collection(colSamples).BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
+		}
 		return err
 	})
 	if err != nil {
