@@ -6,6 +6,7 @@ package workspace
 import (
 	"time"
 
+	"github.com/apiscout/apiscout/shared/inventory"
 	"github.com/apiscout/apiscout/shared/secret"
 )
 
@@ -54,12 +55,13 @@ const (
 	TriggerSchedule = "schedule"
 )
 
-// SyncOptions are what a user chose for a sync.
+// SyncOptions are what a user chose for a sync: force, plus the import
+// options (allow_replay and the replay options) every import it submits
+// gets, in the same JSON shape as an upload's options.
 type SyncOptions struct {
 	// Force imports every collection, changed or not.
-	Force bool `bson:"force" json:"force"`
-	// AllowReplay is passed to each import.
-	AllowReplay bool `bson:"allow_replay" json:"allow_replay"`
+	Force                   bool `bson:"force" json:"force"`
+	inventory.ImportOptions `bson:",inline"`
 }
 
 // Element is a collection or environment a workspace lists.

@@ -353,7 +353,7 @@ func (h *Handler) collection(ctx context.Context, api *postmanapi.Session, sy *w
 	}
 	imp, err := importjob.Submit(ctx, h.store, h.queue, importjob.Input{
 		AccountID:      sy.AccountID,
-		Options:        inventory.ImportOptions{AllowReplay: sy.Options.AllowReplay},
+		Options:        sy.Options.ImportOptions,
 		Source:         inventory.ImportSource{Kind: workspace.ImportSourceKind, FileName: res.Name, EnvName: env.name},
 		File:           body,
 		Env:            env.raw,
