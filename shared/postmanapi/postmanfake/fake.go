@@ -158,7 +158,8 @@ func (s *Server) Fail(path string, status int) {
 }
 
 // LimitBurst answers 429 with RetryAfter when a key sends more than n
-// requests within window. n = 0 turns the limit off.
+// requests within window; once the RetryAfter is over a new burst of n may
+// go. n = 0 turns the limit off.
 func (s *Server) LimitBurst(n int, window, retryAfter time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -239,8 +240,10 @@ func (s *Server) gate(next http.Handler) http.Handler {
 				}
 				s.recent[key] = kept
 				if len(kept) >= s.burst {
+					// The burst is spent: hold, then allow a new one.
 					limited = true
 					s.heldFrom[key], s.heldUntil[key] = now, now.Add(s.retryAfter)
+					s.recent[key] = nil
 				} else {
 					s.recent[key] = append(kept, now)
 				}
