@@ -1,8 +1,8 @@
 package replayer
 
 import (
-	"context"
 	"container/list"
+	"context"
 	"fmt"
 	"sync"
 

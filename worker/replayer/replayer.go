@@ -115,7 +115,9 @@ type RateLimitError struct {
 	Why     string
 }
 
-func (e *RateLimitError) Error() string { return "rate limited (" + e.Why + "): retry in " + e.RetryIn.String() }
+func (e *RateLimitError) Error() string {
+	return "rate limited (" + e.Why + "): retry in " + e.RetryIn.String()
+}
 
 // retryError is a failed attempt worth repeating after at least Delay (a
 // server's Retry-After).

@@ -69,7 +69,6 @@ func NewSender(policy egress.Policy, bodyMax int) *Sender {
 	}
 }
 
-
 func nonce() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
