@@ -199,7 +199,7 @@ func (s *Server) listEndpoints(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	eps, err := s.store.ListEndpoints(ctx, accountID(c), c.Param("id"), p)
+	eps, err := s.endpointsOf(c, p)
 	if err != nil {
 		return err
 	}

@@ -39,6 +39,7 @@ type Store interface {
 	ListEndpoints(ctx context.Context, accountID, collectionID string, p store.Page) ([]inventory.Endpoint, error)
 	GetEndpoint(ctx context.Context, accountID, id string) (inventory.Endpoint, error)
 	SamplesByID(ctx context.Context, accountID string, ids []string) ([]inventory.Sample, error)
+	WorkspaceStore
 }
 
 var _ Store = (*store.Store)(nil)
@@ -65,6 +66,7 @@ type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	echo    *echo.Echo
+	ws      *workspaceAPI
 }
 
 // New builds the Echo application.
@@ -89,6 +91,7 @@ func New(cfg config.Config, st Store, q Enqueuer, state ReplayState, health *ser
 	v1.GET("/collections/:id", s.getCollection)
 	v1.GET("/collections/:id/endpoints", s.listEndpoints)
 	v1.GET("/endpoints/:id", s.getEndpoint)
+	s.workspaceRoutes(v1)
 	s.echo = e
 	return s
 }
@@ -118,6 +121,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	defer client.Close()
 	health := service.NewHealth(deps)
 	s := New(cfg, deps.Store, client, replaystate.New(deps.Redis), health, metrics.New(), log)
+	s.usePostman(deps.Redis)
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {

@@ -1,5 +1,5 @@
-// Command apiscout-dev runs a complete apiscout on one machine: the API and a
-// worker in one process, on the configured Redis and MongoDB — or, when
+// Command apiscout-dev runs a complete apiscout on one machine: the API, a
+// worker and the scheduler in one process, on the configured Redis and MongoDB — or, when
 // APISCOUT_REDIS_URL / APISCOUT_MONGO_URI are unset, on an embedded Redis
 // (miniredis, in memory) and an embedded FerretDB (SQLite under
 // APISCOUT_DATA_DIR). It creates a dev account and prints a token.
@@ -23,6 +23,7 @@ import (
 	"time"
 
 	apiserver "github.com/apiscout/apiscout/api/server"
+	schedulerserver "github.com/apiscout/apiscout/scheduler/server"
 	"github.com/apiscout/apiscout/shared/config"
 	"github.com/apiscout/apiscout/shared/devstack"
 	"github.com/apiscout/apiscout/shared/service"
@@ -85,6 +86,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		log.Info("embedded FerretDB (SQLite) started", "dir", dir)
 	}
 
+	if embedded && cfg.SecretKey == "" {
+		key, path, err := devSecretKey(cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		cfg.SecretKey = key
+		log.Info("embedded mode: "+config.Prefix+"SECRET_KEY kept in the data folder", "path", path)
+	}
+
 	token, err := provisionDev(ctx, cfg)
 	if err != nil {
 		return err
@@ -95,9 +105,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errs := make(chan error, 2)
+	errs := make(chan error, 3)
 	apiAddr, workerReady := make(chan string, 1), make(chan struct{})
-	wg.Add(2)
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		errs <- apiserver.Run(runCtx, cfg, log.With("process", "api"), apiserver.Options{Ready: func(a string) { apiAddr <- a }})
@@ -106,6 +116,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	go func() {
 		defer wg.Done()
 		errs <- workerserver.Run(runCtx, cfg, log.With("process", "worker"), workerserver.Options{Ready: func(string) { close(workerReady) }})
+		cancel()
+	}()
+	go func() {
+		defer wg.Done()
+		errs <- schedulerserver.Run(runCtx, cfg, log.With("process", "scheduler"), schedulerserver.Options{})
 		cancel()
 	}()
 

@@ -38,6 +38,13 @@ const (
 	DefaultReplayMaxRetry     = 3
 	DefaultReplayMaxInFlight  = 50
 	DefaultReplayBatchSize    = 40
+
+	DefaultPostmanAPIURL       = "https://api.getpostman.com"
+	DefaultPostmanRateLimit    = 300
+	DefaultPostmanTimeout      = 60 * time.Second
+	DefaultSchedulerAdminAddr  = "127.0.0.1:9092"
+	DefaultSchedulerInterval   = 30 * time.Second
+	DefaultScheduleMinInterval = 15 * time.Minute
 )
 
 // Config is the effective configuration of every apiscout binary.
@@ -86,6 +93,26 @@ type Config struct {
 	ReplayMaxInFlight int
 	// ReplayBatchSize is how many replay results are written in one batch.
 	ReplayBatchSize int
+
+	// SecretKey (base64, 32 bytes) seals stored Postman API keys; empty
+	// disables the credential routes. SecretKeyPrevious still opens what
+	// the key before it sealed (rotation).
+	SecretKey         string
+	SecretKeyPrevious string
+	// PostmanAPIURL is the Postman API base URL.
+	PostmanAPIURL string
+	// PostmanRateLimit is the most Postman API requests per minute and key,
+	// shared by every process through Redis.
+	PostmanRateLimit int
+	// PostmanTimeout bounds one Postman API request.
+	PostmanTimeout time.Duration
+	// SchedulerAdminAddr is where the scheduler serves /metrics, /livez and
+	// /readyz; "off" disables it.
+	SchedulerAdminAddr string
+	// SchedulerInterval is how often the scheduler re-reads the schedules.
+	SchedulerInterval time.Duration
+	// ScheduleMinInterval is the shortest period a workspace schedule may have.
+	ScheduleMinInterval time.Duration
 }
 
 // Var documents one environment variable.
@@ -119,6 +146,14 @@ var Vars = []Var{
 	{"REPLAY_MAX_RETRY", strconv.Itoa(DefaultReplayMaxRetry), "retries of a replay on 5xx, 429 or a network error", false},
 	{"REPLAY_MAX_IN_FLIGHT", strconv.Itoa(DefaultReplayMaxInFlight), "replays of one account in flight at once, across workers", false},
 	{"REPLAY_BATCH_SIZE", strconv.Itoa(DefaultReplayBatchSize), "replay results written per batch", false},
+	{"SECRET_KEY", "", "32 bytes in base64 sealing stored Postman API keys (make run generates one)", true},
+	{"SECRET_KEY_PREVIOUS", "", "the key before SECRET_KEY, still accepted for decryption during a rotation", true},
+	{"POSTMAN_API_URL", DefaultPostmanAPIURL, "Postman API base URL", false},
+	{"POSTMAN_RATE_LIMIT", strconv.Itoa(DefaultPostmanRateLimit), "Postman API requests per minute and API key, across all processes", false},
+	{"POSTMAN_TIMEOUT", DefaultPostmanTimeout.String(), "timeout of one Postman API request", false},
+	{"SCHEDULER_ADMIN_ADDR", DefaultSchedulerAdminAddr, "scheduler /metrics, /livez, /readyz address (\"off\" disables)", false},
+	{"SCHEDULER_INTERVAL", DefaultSchedulerInterval.String(), "how often the scheduler re-reads workspace schedules", false},
+	{"SCHEDULE_MIN_INTERVAL", DefaultScheduleMinInterval.String(), "shortest period a workspace schedule may have", false},
 }
 
 // Load reads the configuration from getenv (os.Getenv when nil) and
@@ -171,6 +206,7 @@ func Load(getenv func(string) string) (Config, error) {
 	if _, err := egress.ParsePolicy(c.ReplayEgress, c.ReplayAllowCIDRs, c.ReplayAllowHosts); err != nil {
 		errs = append(errs, fmt.Errorf("%sREPLAY_*: %w", Prefix, err))
 	}
+	loadWorkspaces(&c, get, integer, &errs)
 	d, err := time.ParseDuration(get("SHUTDOWN_TIMEOUT"))
 	if err != nil || d <= 0 {
 		errs = append(errs, fmt.Errorf("%sSHUTDOWN_TIMEOUT: want a positive duration like 25s, got %q", Prefix, get("SHUTDOWN_TIMEOUT")))
@@ -246,6 +282,14 @@ func (c Config) LogValue() slog.Value {
 		slog.String("replay_allow_hosts", c.ReplayAllowHosts),
 		slog.Int("replay_max_retry", c.ReplayMaxRetry),
 		slog.Int("replay_max_in_flight", c.ReplayMaxInFlight),
+		slog.Bool("sealing_key_set", c.SecretKey != ""),
+		slog.Bool("sealing_key_previous_set", c.SecretKeyPrevious != ""),
+		slog.String("postman_api_url", MaskURL(c.PostmanAPIURL)),
+		slog.Int("postman_rate_limit", c.PostmanRateLimit),
+		slog.Duration("postman_timeout", c.PostmanTimeout),
+		slog.String("scheduler_admin_addr", c.SchedulerAdminAddr),
+		slog.Duration("scheduler_interval", c.SchedulerInterval),
+		slog.Duration("schedule_min_interval", c.ScheduleMinInterval),
 	)
 }
 

@@ -57,6 +57,7 @@ func Merge(existing *Endpoint, obs Observation, o MergeOptions) (ep Endpoint, wr
 		ep.FirstSeen = o.Now
 	}
 	ep.LastImportID = o.ImportID
+	ep.RemovedAt = nil // observed again: present
 	ep.Version++
 
 	for _, s := range obs.Sources {

@@ -79,6 +79,9 @@ type Endpoint struct {
 	// Version increments on every write; stores use it for optimistic
 	// concurrency.
 	Version int64 `bson:"version" json:"-"`
+	// RemovedAt is set when a workspace sync found the endpoint gone from
+	// its collection (it is kept, not deleted); cleared when it comes back.
+	RemovedAt *time.Time `bson:"removed_at,omitempty" json:"removed_at,omitempty"`
 }
 
 // Sample is one request/response pair of an endpoint.

@@ -55,6 +55,9 @@ type Counts struct {
 	// Replay counts the requests sent to their servers (nil when the import
 	// does not replay).
 	Replay *ReplayCounts `bson:"replay,omitempty" json:"replay,omitempty"`
+	// EndpointsRemoved counts endpoints a workspace sync's import found gone
+	// from the collection and marked removed.
+	EndpointsRemoved int `bson:"endpoints_removed,omitempty" json:"endpoints_removed,omitempty"`
 }
 
 // ReplayCounts are an import's replay figures. While the import runs, Done

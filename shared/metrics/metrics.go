@@ -36,6 +36,19 @@ type Metrics struct {
 	RateLimited *prometheus.CounterVec
 	// ReplaysInFlight is the number of replays this process is sending.
 	ReplaysInFlight prometheus.Gauge
+
+	// Syncs counts workspace syncs by status reached.
+	Syncs *prometheus.CounterVec
+	// SyncCollections counts the collections of finished syncs by outcome
+	// ("imported", "unchanged", "failed").
+	SyncCollections *prometheus.CounterVec
+	// PostmanRequests counts Postman API responses by operation ("me",
+	// "workspaces", "workspace", "collection", "environment") and status
+	// code ("0" for a network error).
+	PostmanRequests *prometheus.CounterVec
+	// ScheduledRuns counts the scheduler's enqueues by result ("enqueued",
+	// "duplicate": another scheduler already enqueued that run, "error").
+	ScheduledRuns *prometheus.CounterVec
 }
 
 // New registers the collectors (and the Go and process collectors) on a new
@@ -83,7 +96,24 @@ func New() *Metrics {
 			Name: "apiscout_replays_in_flight",
 			Help: "Replays this process is sending now.",
 		}),
+		Syncs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "apiscout_syncs_total",
+			Help: "Workspace syncs by status reached.",
+		}, []string{"status"}),
+		SyncCollections: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "apiscout_sync_collections_total",
+			Help: "Collections of finished workspace syncs, by outcome.",
+		}, []string{"outcome"}),
+		PostmanRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "apiscout_postman_requests_total",
+			Help: "Postman API responses, by operation and status code.",
+		}, []string{"op", "code"}),
+		ScheduledRuns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "apiscout_scheduled_runs_total",
+			Help: "Scheduled workspace syncs the scheduler enqueued, by result.",
+		}, []string{"result"}),
 	}
+	reg.MustRegister(m.Syncs, m.SyncCollections, m.PostmanRequests, m.ScheduledRuns)
 	reg.MustRegister(m.ImportRequests, m.Imports, m.Samples, m.TaskDuration, m.HTTPRequests,
 		m.Replays, m.ReplayDuration, m.RateLimited, m.ReplaysInFlight,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -88,7 +88,7 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 			return fmt.Errorf("store: index on %s: %w", i.col, err)
 		}
 	}
-	return nil
+	return s.ensureWorkspaceIndexes(ctx)
 }
 
 // Page is a page of a list.

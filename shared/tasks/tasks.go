@@ -33,7 +33,7 @@ const (
 
 // Queues is the worker's queue configuration: imports (small, start
 // replays) before replays.
-var Queues = map[string]int{QueueImports: 3, QueueReplays: 2}
+var Queues = map[string]int{QueueImports: 3, QueueReplays: 2, QueueSyncs: 1}
 
 // ImportCollection is the payload of TypeImportCollection.
 type ImportCollection struct {

@@ -18,6 +18,7 @@ import (
 	"github.com/apiscout/apiscout/shared/replaystate"
 	"github.com/apiscout/apiscout/shared/store"
 	"github.com/apiscout/apiscout/shared/tasks"
+	"github.com/apiscout/apiscout/shared/workspace"
 	"github.com/apiscout/apiscout/worker/assemble"
 )
 
@@ -32,6 +33,8 @@ type Store interface {
 	EndpointCounts(ctx context.Context, accountID, importID string) (created, updated int, err error)
 	SetImportReplaying(ctx context.Context, accountID, id string, r store.ImportResult) error
 	assemble.Store
+	CollectionEndpointIDs(ctx context.Context, accountID, collectionID string) ([]string, error)
+	MarkEndpointsRemoved(ctx context.Context, accountID string, ids []string, now time.Time) error
 }
 
 // ReplayState is the in-flight replay state (replaystate.State).
@@ -192,6 +195,11 @@ func (h *Handler) run(ctx context.Context, imp inventory.Import) (store.ImportRe
 		return res, err
 	}
 	res.Counts = plan.Counts
+	if imp.Source.Kind == workspace.ImportSourceKind {
+		if res.Counts.EndpointsRemoved, err = h.markRemoved(ctx, imp, coll, plan); err != nil {
+			return res, err
+		}
+	}
 	if len(replays) > 0 {
 		res.Counts.Replay = &inventory.ReplayCounts{Total: len(replays)}
 		if err := h.startReplays(ctx, imp, replays, res); err != nil {

@@ -1,5 +1,6 @@
 // Package server runs an apiscout worker: an asynq server handling import
-// tasks, plus a small admin HTTP server for /metrics, /livez and /readyz.
+// and workspace sync tasks, plus a small admin HTTP server for /metrics,
+// /livez and /readyz.
 package server
 
 import (
@@ -89,6 +90,12 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	mux.Handle(tasks.TypeImportFinalize, &importer.Finalizer{Handler: imp, State: state})
 	mux.HandleFunc(tasks.TypeReplayRequest, rep.ProcessRequest)
 	mux.HandleFunc(tasks.TypeReplayBatch, rep.ProcessBatch)
+	syncs, err := newSyncer(cfg, deps, client, m, log)
+	if err != nil {
+		return err
+	}
+	mux.Handle(tasks.TypeSyncWorkspace, syncs)
+	mux.Handle(tasks.TypeSyncScheduled, syncs)
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start asynq server: %w", err)
 	}

@@ -1,0 +1,124 @@
+// Package server runs apiscout's scheduler: an asynq PeriodicTaskManager
+// whose configuration provider reads the workspace re-sync schedules from
+// MongoDB, plus an admin HTTP server for /metrics, /livez and /readyz.
+// Several schedulers may run: every scheduled run has a task id naming its
+// instant, so it is enqueued once.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/apiscout/apiscout/shared/config"
+	"github.com/apiscout/apiscout/shared/metrics"
+	"github.com/apiscout/apiscout/shared/service"
+)
+
+// RunRetention is how long a finished scheduled run keeps its task id, so a
+// late scheduler's enqueue of the same run is refused. The sync itself has
+// a deterministic id too, which keeps a run single after that.
+const RunRetention = time.Hour
+
+// Options are hooks for embedding the scheduler (tests, the dev launcher).
+type Options struct {
+	// Ready, when set, is called once the scheduler runs, with the admin
+	// address ("" when off).
+	Ready func(adminAddr string)
+	// Metrics, when set, receives the scheduler's counters (else its own).
+	Metrics *metrics.Metrics
+}
+
+// Run runs a scheduler until ctx is cancelled, then shuts down:
+//  1. readiness turns 503;
+//  2. the periodic task manager stops (no more enqueues);
+//  3. the admin server stops;
+//  4. the Redis and MongoDB connections close.
+func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) error {
+	deps, err := service.Connect(ctx, cfg, 30*time.Second)
+	if err != nil {
+		return err
+	}
+	defer deps.Close(context.Background())
+	m := opts.Metrics
+	if m == nil {
+		m = metrics.New()
+	}
+	health := service.NewHealth(deps)
+
+	provider := &Provider{
+		Store: deps.Store, Horizon: 2*cfg.SchedulerInterval + 5*time.Second,
+		MaxRetry: cfg.TaskMaxRetry, Retention: max(RunRetention, 4*cfg.SchedulerInterval),
+		Now: time.Now, Log: log,
+	}
+	mgr, err := asynq.NewPeriodicTaskManager(asynq.PeriodicTaskManagerOpts{
+		RedisConnOpt:               deps.AsynqRedis,
+		PeriodicTaskConfigProvider: provider,
+		SyncInterval:               cfg.SchedulerInterval,
+		SchedulerOpts: &asynq.SchedulerOpts{
+			Logger:   service.AsynqLogger{Log: log},
+			LogLevel: asynq.WarnLevel,
+			Location: time.UTC,
+			PostEnqueueFunc: func(info *asynq.TaskInfo, err error) {
+				switch {
+				case err == nil:
+					m.ScheduledRuns.WithLabelValues("enqueued").Inc()
+					log.Info("scheduled sync enqueued", "task_id", info.ID)
+				case errors.Is(err, asynq.ErrTaskIDConflict):
+					m.ScheduledRuns.WithLabelValues("duplicate").Inc()
+				default:
+					m.ScheduledRuns.WithLabelValues("error").Inc()
+					log.Error("enqueue scheduled sync", "error", err)
+				}
+			},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("scheduler: %w", err)
+	}
+	if err := mgr.Start(); err != nil {
+		return fmt.Errorf("start scheduler: %w", err)
+	}
+
+	adminCtx, stopAdmin := context.WithCancel(context.Background())
+	adminDone := make(chan error, 1)
+	adminAddr := ""
+	if cfg.SchedulerAdminAddr != "off" {
+		ln, err := net.Listen("tcp", cfg.SchedulerAdminAddr)
+		if err != nil {
+			mgr.Shutdown()
+			stopAdmin()
+			return fmt.Errorf("scheduler admin listener: %w", err)
+		}
+		adminAddr = ln.Addr().String()
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", m.Handler())
+		mux.HandleFunc("GET /livez", health.Live)
+		mux.HandleFunc("GET /readyz", health.Ready)
+		hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		go func() { adminDone <- service.ServeHTTP(adminCtx, hs, ln, 5*time.Second) }()
+	} else {
+		close(adminDone)
+	}
+	log.Info("scheduler ready", "admin_addr", adminAddr, "interval", cfg.SchedulerInterval)
+	if opts.Ready != nil {
+		opts.Ready(adminAddr)
+	}
+
+	<-ctx.Done()
+	log.Info("scheduler shutting down")
+	health.Stopping()
+	mgr.Shutdown()
+	stopAdmin()
+	if err := <-adminDone; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("admin server stop", "error", err)
+	}
+	log.Info("scheduler stopped")
+	return nil
+}
