@@ -32,6 +32,16 @@ const (
 	DefaultShutdownTimeout    = 25 * time.Second
 	DefaultLogLevel           = "info"
 	DefaultDataDir            = "data"
+	DefaultQueueUIReadOnly    = true
+	DefaultQueueMetrics       = QueueMetricsAPI
+)
+
+// Values of QUEUE_METRICS: the one process kind that exports asynq's queue
+// metrics (every scrape of it reads the queues from Redis).
+const (
+	QueueMetricsAPI       = "api"
+	QueueMetricsScheduler = "scheduler"
+	QueueMetricsOff       = "off"
 )
 
 // Config is the effective configuration of every apiscout binary.
@@ -66,6 +76,20 @@ type Config struct {
 	DataDir string
 	// DevToken, when set, is the embedded-mode dev account's token.
 	DevToken string
+
+	// AdminUser and AdminPassword are the operators' basic-auth credentials
+	// for the queue dashboard; when either is empty it is not mounted.
+	AdminUser     string
+	AdminPassword string
+	// QueueUIReadOnly restricts the queue dashboard to viewing (default true).
+	QueueUIReadOnly bool
+	// QueueUIPrometheusURL, when set, lets the queue dashboard chart queue
+	// history from that Prometheus.
+	QueueUIPrometheusURL string
+	// QueueMetrics names the process kind that exports the asynq queue
+	// metrics: QueueMetricsAPI (default), QueueMetricsScheduler or
+	// QueueMetricsOff. Workers never do.
+	QueueMetrics string
 }
 
 // Var documents one environment variable.
@@ -93,6 +117,11 @@ var Vars = []Var{
 	{"LOG_LEVEL", DefaultLogLevel, "debug, info, warn or error", false},
 	{"DATA_DIR", DefaultDataDir, "embedded-mode data folder (make run)", false},
 	{"DEV_TOKEN", "", "embedded mode: the dev account's token is exactly this value", true},
+	{"ADMIN_USER", "", "operator user for the queue dashboard at /monitoring/queues (basic auth; unset: not mounted)", false},
+	{"ADMIN_PASSWORD", "", "operator password for the queue dashboard (unset: not mounted)", true},
+	{"QUEUE_UI_READ_ONLY", strconv.FormatBool(DefaultQueueUIReadOnly), "queue dashboard only views (false lets operators retry, delete, pause)", false},
+	{"QUEUE_UI_PROMETHEUS_URL", "", "Prometheus the queue dashboard charts history from, e.g. http://prometheus:9090", false},
+	{"QUEUE_METRICS", DefaultQueueMetrics, "process kind exporting the asynq_* queue metrics: api, scheduler or off (never workers)", false},
 }
 
 // Load reads the configuration from getenv (os.Getenv when nil) and
@@ -141,6 +170,7 @@ func Load(getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("%sSHUTDOWN_TIMEOUT: want a positive duration like 25s, got %q", Prefix, get("SHUTDOWN_TIMEOUT")))
 	}
 	c.ShutdownTimeout = d
+	errs = append(errs, c.loadOperators(get)...)
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		errs = append(errs, fmt.Errorf("%sHTTP_ADDR: want host:port, got %q", Prefix, c.HTTPAddr))
 	}
@@ -206,6 +236,11 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
 		slog.String("log_level", c.LogLevel),
 		slog.Bool("dev_token_set", c.DevToken != ""),
+		slog.String("admin_user", c.AdminUser),
+		slog.Bool("admin_password_set", c.AdminPassword != ""),
+		slog.Bool("queue_ui_read_only", c.QueueUIReadOnly),
+		slog.String("queue_ui_prometheus_url", MaskURL(c.QueueUIPrometheusURL)),
+		slog.String("queue_metrics", c.QueueMetrics),
 	)
 }
 
