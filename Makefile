@@ -11,11 +11,12 @@ help: ## List the targets.
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
 
 .PHONY: build
-build: ## Build the api, worker, scheduler and embedded-mode binaries into bin/.
+build: ## Build the api, worker, scheduler, embedded-mode and CLI binaries into bin/.
 	$(GO) build -o $(BIN)/api ./api
 	$(GO) build -o $(BIN)/worker ./worker
 	$(GO) build -o $(BIN)/scheduler ./scheduler
 	$(GO) build -o $(BIN)/apiscout-dev ./cmd/apiscout-dev
+	$(GO) build -o $(BIN)/apiscout ./cmd/apiscout
 
 .PHONY: run
 run: ## Run a complete apiscout on this machine: API, worker and scheduler (embedded Redis and FerretDB unless APISCOUT_REDIS_URL / APISCOUT_MONGO_URI are set).

@@ -80,6 +80,7 @@ func New(cfg config.Config, st Store, q Enqueuer, state ReplayState, health *ser
 	e.GET("/livez", echo.WrapHandler(http.HandlerFunc(health.Live)))
 	e.GET("/readyz", echo.WrapHandler(http.HandlerFunc(health.Ready)))
 	e.GET("/metrics", echo.WrapHandler(m.Handler()))
+	e.GET("/openapi.yaml", serveOpenAPI)
 
 	v1 := e.Group("/v1", s.authenticate)
 	v1.POST("/imports", s.createImport)
@@ -109,7 +110,8 @@ type Options struct {
 //  1. readiness turns 503, so a load balancer stops sending traffic;
 //  2. the HTTP server stops accepting and waits for in-flight requests
 //     (uploads included) up to the shutdown timeout;
-//  3. the asynq client closes (after the last enqueue);
+//  3. the queue dashboard's and the queue collector's Redis connections
+//     close, then the asynq client (after the last enqueue);
 //  4. the Redis and MongoDB connections close.
 func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) error {
 	deps, err := service.Connect(ctx, cfg, 30*time.Second)
@@ -120,8 +122,26 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	client := asynq.NewClient(deps.AsynqRedis)
 	defer client.Close()
 	health := service.NewHealth(deps)
-	s := New(cfg, deps.Store, client, replaystate.New(deps.Redis), health, metrics.New(), log)
+	m := metrics.New()
+	if cfg.QueueMetrics == config.QueueMetricsAPI {
+		closeQueueMetrics, err := m.RegisterQueueMetrics(deps.AsynqRedis)
+		if err != nil {
+			return fmt.Errorf("queue metrics: %w", err)
+		}
+		defer closeQueueMetrics()
+	}
+	s := New(cfg, deps.Store, client, replaystate.New(deps.Redis), health, m, log)
 	s.usePostman(deps.Redis)
+	queueUI, err := s.MountQueueUI(deps.AsynqRedis)
+	switch {
+	case err == nil:
+		defer queueUI.Close() // after the HTTP server has stopped
+		log.Info("queue dashboard mounted", "path", QueueUIPath, "read_only", cfg.QueueUIReadOnly)
+	case errors.Is(err, ErrNoOperatorCredentials):
+		log.Warn(err.Error())
+	default:
+		return err
+	}
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -204,7 +224,7 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 			route = "unmatched"
 		}
 		s.metrics.HTTPRequests.WithLabelValues(c.Request().Method, route, strconv.Itoa(code)).Observe(time.Since(start).Seconds())
-		if route != "/livez" && route != "/readyz" && route != "/metrics" {
+		if !quietRoute(route) {
 			s.log.Info("http request", "method", c.Request().Method, "route", route, "status", code,
 				"duration_ms", time.Since(start).Milliseconds(), "bytes_in", c.Request().ContentLength)
 		}

@@ -112,7 +112,7 @@ func (s *Server) readUpload(c echo.Context) (*upload, error) {
 func (s *Server) readMultipart(r *http.Request, max int64) (*upload, error) {
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return nil, newError(http.StatusBadRequest, "bad_multipart", "malformed multipart body: "+err.Error())
+		return nil, newError(http.StatusBadRequest, "bad_multipart", "malformed multipart body: "+readErrorText(err))
 	}
 	up := &upload{}
 	for {
@@ -121,7 +121,11 @@ func (s *Server) readMultipart(r *http.Request, max int64) (*upload, error) {
 			break
 		}
 		if err != nil {
-			return nil, newError(http.StatusBadRequest, "bad_multipart", "malformed multipart body: "+err.Error())
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return nil, tooLarge("upload", mbe.Limit)
+			}
+			return nil, newError(http.StatusBadRequest, "bad_multipart", "malformed multipart body: "+readErrorText(err))
 		}
 		name := part.FormName()
 		switch name {
@@ -160,7 +164,7 @@ func readLimited(r io.Reader, max int64, what string) ([]byte, error) {
 		if errors.As(err, &mbe) {
 			return nil, tooLarge(what, max)
 		}
-		return nil, newError(http.StatusBadRequest, "read_failed", "could not read the "+what+": "+err.Error())
+		return nil, newError(http.StatusBadRequest, "read_failed", "could not read the "+what+": "+readErrorText(err))
 	}
 	if int64(len(data)) > max {
 		return nil, tooLarge(what, max)

@@ -45,6 +45,16 @@ const (
 	DefaultSchedulerAdminAddr  = "127.0.0.1:9092"
 	DefaultSchedulerInterval   = 30 * time.Second
 	DefaultScheduleMinInterval = 15 * time.Minute
+	DefaultQueueUIReadOnly     = true
+	DefaultQueueMetrics        = QueueMetricsAPI
+)
+
+// Values of QUEUE_METRICS: the one process kind that exports asynq's queue
+// metrics (every scrape of it reads the queues from Redis).
+const (
+	QueueMetricsAPI       = "api"
+	QueueMetricsScheduler = "scheduler"
+	QueueMetricsOff       = "off"
 )
 
 // Config is the effective configuration of every apiscout binary.
@@ -113,6 +123,20 @@ type Config struct {
 	SchedulerInterval time.Duration
 	// ScheduleMinInterval is the shortest period a workspace schedule may have.
 	ScheduleMinInterval time.Duration
+
+	// AdminUser and AdminPassword are the operators' basic-auth credentials
+	// for the queue dashboard; when either is empty it is not mounted.
+	AdminUser     string
+	AdminPassword string
+	// QueueUIReadOnly restricts the queue dashboard to viewing (default true).
+	QueueUIReadOnly bool
+	// QueueUIPrometheusURL, when set, lets the queue dashboard chart queue
+	// history from that Prometheus.
+	QueueUIPrometheusURL string
+	// QueueMetrics names the process kind that exports the asynq queue
+	// metrics: QueueMetricsAPI (default), QueueMetricsScheduler or
+	// QueueMetricsOff. Workers never do.
+	QueueMetrics string
 }
 
 // Var documents one environment variable.
@@ -154,6 +178,11 @@ var Vars = []Var{
 	{"SCHEDULER_ADMIN_ADDR", DefaultSchedulerAdminAddr, "scheduler /metrics, /livez, /readyz address (\"off\" disables)", false},
 	{"SCHEDULER_INTERVAL", DefaultSchedulerInterval.String(), "how often the scheduler re-reads workspace schedules", false},
 	{"SCHEDULE_MIN_INTERVAL", DefaultScheduleMinInterval.String(), "shortest period a workspace schedule may have", false},
+	{"ADMIN_USER", "", "operator user for the queue dashboard at /monitoring/queues (basic auth; unset: not mounted)", false},
+	{"ADMIN_PASSWORD", "", "operator password for the queue dashboard (unset: not mounted)", true},
+	{"QUEUE_UI_READ_ONLY", strconv.FormatBool(DefaultQueueUIReadOnly), "queue dashboard only views (false lets operators retry, delete, pause)", false},
+	{"QUEUE_UI_PROMETHEUS_URL", "", "Prometheus the queue dashboard charts history from, e.g. http://prometheus:9090", false},
+	{"QUEUE_METRICS", DefaultQueueMetrics, "process kind exporting the asynq_* queue metrics: api, scheduler or off (never workers)", false},
 }
 
 // Load reads the configuration from getenv (os.Getenv when nil) and
@@ -212,6 +241,7 @@ func Load(getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("%sSHUTDOWN_TIMEOUT: want a positive duration like 25s, got %q", Prefix, get("SHUTDOWN_TIMEOUT")))
 	}
 	c.ShutdownTimeout = d
+	errs = append(errs, c.loadOperators(get)...)
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		errs = append(errs, fmt.Errorf("%sHTTP_ADDR: want host:port, got %q", Prefix, c.HTTPAddr))
 	}
@@ -290,6 +320,11 @@ func (c Config) LogValue() slog.Value {
 		slog.String("scheduler_admin_addr", c.SchedulerAdminAddr),
 		slog.Duration("scheduler_interval", c.SchedulerInterval),
 		slog.Duration("schedule_min_interval", c.ScheduleMinInterval),
+		slog.String("admin_user", c.AdminUser),
+		slog.Bool("admin_password_set", c.AdminPassword != ""),
+		slog.Bool("queue_ui_read_only", c.QueueUIReadOnly),
+		slog.String("queue_ui_prometheus_url", MaskURL(c.QueueUIPrometheusURL)),
+		slog.String("queue_metrics", c.QueueMetrics),
 	)
 }
 

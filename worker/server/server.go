@@ -137,23 +137,43 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	return nil
 }
 
-// taskMetrics records every task's duration by type and outcome.
+// taskMetrics records every task's duration by type and outcome; the
+// histogram's _count is the per-type outcome counter. Outcomes: "ok",
+// "retry" (asynq will run it again), "failed" (SkipRetry, or the last retry
+// failed: asynq archives it) and "panic" (recorded, then re-raised for
+// asynq to recover and retry).
 func taskMetrics(m *metrics.Metrics) asynq.MiddlewareFunc {
 	return func(next asynq.Handler) asynq.Handler {
-		return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+		return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) (err error) {
 			start := time.Now()
-			err := next.ProcessTask(ctx, t)
-			outcome := "ok"
-			switch {
-			case errors.Is(err, asynq.SkipRetry):
-				outcome = "failed"
-			case !replayer.IsFailure(err):
-				outcome = "rate_limited"
-			case err != nil:
-				outcome = "retry"
-			}
-			m.TaskDuration.WithLabelValues(t.Type(), outcome).Observe(time.Since(start).Seconds())
+			panicked := true
+			defer func() {
+				outcome := taskOutcome(ctx, err)
+				if panicked {
+					outcome = "panic"
+				}
+				m.TaskDuration.WithLabelValues(t.Type(), outcome).Observe(time.Since(start).Seconds())
+			}()
+			err = next.ProcessTask(ctx, t)
+			panicked = false
 			return err
 		})
 	}
+}
+
+func taskOutcome(ctx context.Context, err error) string {
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.Is(err, asynq.SkipRetry):
+		return "failed"
+	case !replayer.IsFailure(err):
+		return "rate_limited"
+	}
+	retried, ok1 := asynq.GetRetryCount(ctx)
+	maxRetry, ok2 := asynq.GetMaxRetry(ctx)
+	if ok1 && ok2 && retried >= maxRetry {
+		return "failed"
+	}
+	return "retry"
 }
