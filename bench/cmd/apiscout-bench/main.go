@@ -52,6 +52,7 @@ func run(ctx context.Context) error {
 	}
 	defer s.close()
 
+	loadStart := loadAvg()
 	var rows []row
 	steps := []struct {
 		name string
@@ -74,7 +75,7 @@ func run(ctx context.Context) error {
 	}
 	s.stopWorkers()
 
-	md := render(rows, s.backend)
+	md := render(rows, s.backend, loadStart+" at start, "+loadAvg()+" at end")
 	fmt.Print(md)
 	if err := os.WriteFile(*out, []byte(md), 0o644); err != nil {
 		return err
@@ -83,7 +84,7 @@ func run(ctx context.Context) error {
 	return nil
 }
 
-func render(rows []row, backend string) string {
+func render(rows []row, backend, load string) string {
 	var b strings.Builder
 	commit := gitOut("rev-parse", "HEAD")
 	if gitOut("status", "--porcelain", "--untracked-files=no") != "" {
@@ -92,6 +93,7 @@ func render(rows []row, backend string) string {
 	fmt.Fprintf(&b, "# apiscout benchmarks\n\n")
 	fmt.Fprintf(&b, "- commit: `%s`\n- date: %s\n- machine: %d CPUs, %s %s/%s, node %s\n",
 		commit, time.Now().UTC().Format(time.RFC3339), runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH, nodeVersion())
+	fmt.Fprintf(&b, "- load average (1/5/15 min; the machine is shared): %s\n", load)
 	fmt.Fprintf(&b, "- database: %s; Redis: a dedicated redis-server process (no persistence); API in the bench process; workers are real `worker` processes built for the run\n\n", backend)
 	b.WriteString("| # | measure | apiscout | reference | ratio | goal | result |\n|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
@@ -138,6 +140,19 @@ func nodeVersion() string {
 		return "unavailable"
 	}
 	return strings.TrimSpace(string(b))
+}
+
+// loadAvg is the machine's 1, 5 and 15 minute load average.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
