@@ -34,8 +34,20 @@ lint: ## gofmt and go vet.
 	$(GO) vet ./...
 
 .PHONY: bench
-bench: ## Run the benchmarks (not part of make test).
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+bench: ## Measure apiscout against Newman, Postman's SDK, the raw store and redis-benchmark; writes bench/results/latest.md (minutes; not part of make test).
+	./bench/run.sh
+
+.PHONY: drills
+drills: ## Fault drills on real processes: kill -9 a worker, restart redis-server, stop the database, API under load (minutes).
+	$(GO) test -tags drills -count=1 -v -timeout 30m ./bench/drills/
+
+.PHONY: fuzz
+fuzz: ## Run every fuzz target for FUZZTIME each (default 30s; not in CI).
+	@set -e; for pkg in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+	  for fn in $$(grep -h '^func Fuzz' $$pkg/*_test.go | sed -E 's/^func (Fuzz[A-Za-z0-9_]*).*/\1/'); do \
+	    echo "== $$pkg $$fn"; $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $${FUZZTIME:-30s} $$pkg; \
+	  done; \
+	done
 
 .PHONY: clean
 clean: ## Remove build output and embedded-mode data.
