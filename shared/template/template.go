@@ -456,6 +456,32 @@ func (t Template) Match(path string) ([]string, bool) {
 	return vals, true
 }
 
+// Observe returns the template's parameters typed by the values of a
+// concrete path that fits it: each value's type (TypeString for a word),
+// no type for a placeholder value (":id", "{{id}}", "{id}"), and no types
+// at all when the path does not fit.
+func (t Template) Observe(path string) []Param {
+	ps := t.Params()
+	for i := range ps {
+		ps[i].Types = nil
+	}
+	vals, ok := t.Match(path)
+	if !ok {
+		return ps
+	}
+	for i, v := range vals {
+		if i >= len(ps) || isPathVar(v) || strings.Contains(v, "{{") || (strings.HasPrefix(v, "{") && strings.HasSuffix(v, "}")) {
+			continue
+		}
+		typ, _, isValue := Classify(v)
+		if !isValue {
+			typ = TypeString
+		}
+		ps[i].Types = []Type{typ}
+	}
+	return ps
+}
+
 // Fits reports whether a concrete path fits the template (see Match).
 func (t Template) Fits(path string) bool {
 	_, ok := t.Match(path)

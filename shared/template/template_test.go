@@ -280,6 +280,27 @@ func TestParseWithParams(t *testing.T) {
 	require.True(t, re.Fits("/users/1/f_a.json/x"))
 }
 
+func TestObserve(t *testing.T) {
+	t.Parallel()
+	tp := template.Infer("/users/:id/files/{{name}}/42", "")
+	p := func(name string, o template.Origin, types ...template.Type) template.Param {
+		return template.Param{Name: name, Origin: o, Types: types}
+	}
+	require.Equal(t, []template.Param{
+		p("id", template.OriginPathVariable, template.TypeUUID),
+		p("name", template.OriginVariable, template.TypeString),
+		p("fileId", template.OriginInferred, template.TypeInteger),
+	}, tp.Observe("/users/550e8400-e29b-41d4-a716-446655440000/files/report/7"))
+	require.Equal(t, []template.Param{
+		p("id", template.OriginPathVariable),
+		p("name", template.OriginVariable),
+		p("fileId", template.OriginInferred, template.TypeInteger),
+	}, tp.Observe("/users/:id/files/{{name}}/42"), "placeholders say nothing of the type")
+	require.Equal(t, []template.Param{
+		p("id", template.OriginPathVariable), p("name", template.OriginVariable), p("fileId", template.OriginInferred),
+	}, tp.Observe("/other"))
+}
+
 func ExampleInfer() {
 	t := template.Infer("/v1/users/42/orders/5f1d7a6c9b1e8a0012345678", "")
 	fmt.Println(t)
