@@ -24,6 +24,10 @@ const (
 	HintNone Hint = iota
 	HintPhone
 	HintSSN
+	// HintID: a field named like an identifier ("id", "orderId",
+	// "merchant_id"): bare digits there are not taken for a card number
+	// (16-digit ids pass Luhn one time in ten).
+	HintID
 )
 
 // HintOf returns the hint of a field name (JSON member, query parameter,
@@ -38,6 +42,9 @@ func HintOf(name string) Hint {
 		return HintPhone
 	case n == "ssn" || strings.HasSuffix(n, "ssn") || strings.Contains(n, "socialsecurity"):
 		return HintSSN
+	case n == "id" || strings.HasSuffix(name, "Id") || strings.HasSuffix(name, "ID") || strings.HasSuffix(n, "uuid") ||
+		strings.HasSuffix(name, "_id") || strings.HasSuffix(name, "-id") || strings.HasSuffix(name, ".id"):
+		return HintID
 	}
 	return HintNone
 }
@@ -433,7 +440,8 @@ func (t *textScanner) digitRun(s string, i int, h Hint, add func(Match)) int {
 	switch {
 	case sepKinds == 4 && isIPv4(text):
 		add(Match{Type: IPAddress, Start: start, End: end})
-	case digits >= 12 && digits <= 19 && sepKinds&^(1|2) == 0 && s[start] != '+' && s[start] != '(' && isCard(text):
+	case digits >= 12 && digits <= 19 && sepKinds&^(1|2) == 0 && s[start] != '+' && s[start] != '(' &&
+		!(h == HintID && sepKinds == 0) && isCard(text):
 		add(Match{Type: CreditCard, Start: start, End: end})
 	case isSSN(text, h):
 		add(Match{Type: SSN, Start: start, End: end})

@@ -57,6 +57,8 @@ func TestScanText(t *testing.T) {
 		{name: "card inside a longer number", in: "41111111111111110000"},
 		{name: "mixed separators", in: "4111 1111-1111 1111"},
 		{name: "decimal is not a card", in: "0.4111111111111111"},
+		{name: "bare digits in an id field are not a card", in: "5265677890100681", hint: sensitive.HintID},
+		{name: "grouped digits in an id field are a card", in: "4111 1111 1111 1111", hint: sensitive.HintID, want: []string{"CREDIT_CARD:4111 1111 1111 1111"}},
 
 		// SSNs.
 		{name: "ssn", in: "ssn 123-45-6789.", want: []string{"SSN:123-45-6789"}},
@@ -139,8 +141,9 @@ func TestHintOf(t *testing.T) {
 	for name, want := range map[string]sensitive.Hint{
 		"phone": sensitive.HintPhone, "phone_number": sensitive.HintPhone, "mobileNumber": sensitive.HintPhone, "tel": sensitive.HintPhone,
 		"fax": sensitive.HintPhone, "MSISDN": sensitive.HintPhone, "ssn": sensitive.HintSSN, "customer_ssn": sensitive.HintSSN,
-		"social_security_number": sensitive.HintSSN, "id": sensitive.HintNone, "": sensitive.HintNone, "hotel": sensitive.HintNone,
+		"social_security_number": sensitive.HintSSN, "": sensitive.HintNone, "hotel": sensitive.HintNone,
 		"telNo": sensitive.HintPhone, "telemetry": sensitive.HintNone,
+		"id": sensitive.HintID, "orderId": sensitive.HintID, "merchant_id": sensitive.HintID, "paid": sensitive.HintNone, "valid": sensitive.HintNone,
 	} {
 		require.Equal(t, want, sensitive.HintOf(name), name)
 	}
