@@ -123,7 +123,9 @@ func Detect(r Request) []Evidence {
 		if t == Bearer && isJWT(r.DeclaredParams["token"]) {
 			t = JWT
 		}
-		if !slices.ContainsFunc(ev, func(e Evidence) bool { return e.Type == t }) {
+		// Declared auth that the request visibly sends needs no evidence of
+		// its own (a bearer token that is a JWT counts as the bearer).
+		if !slices.ContainsFunc(ev, func(e Evidence) bool { return e.Type == t || (t == Bearer && e.Type == JWT) }) {
 			add(Evidence{Type: t, In: InPostman, Name: declared})
 		}
 	} else if declared != "" && declared != "noauth" {

@@ -68,6 +68,8 @@ func TestDetect(t *testing.T) {
 			[]authtype.Evidence{{Type: authtype.OAuth1, In: authtype.InPostman, Name: "oauth1"}}},
 		{"declared bearer with its header: header evidence only", authtype.Request{Declared: "bearer", Headers: h("Authorization", "Bearer x")},
 			[]authtype.Evidence{{Type: authtype.Bearer, In: authtype.InHeader, Name: "Authorization", Scheme: "Bearer"}}},
+		{"declared bearer sent as a jwt", authtype.Request{Declared: "bearer", Headers: h("Authorization", "Bearer "+jwt)},
+			[]authtype.Evidence{{Type: authtype.JWT, In: authtype.InHeader, Name: "Authorization", Scheme: "Bearer"}}},
 		{"declared bearer holding a jwt", authtype.Request{Declared: "bearer", DeclaredParams: map[string]string{"token": jwt}},
 			[]authtype.Evidence{{Type: authtype.JWT, In: authtype.InPostman, Name: "bearer"}}},
 		{"declared oauth2", authtype.Request{Declared: "oauth2"}, []authtype.Evidence{{Type: authtype.Bearer, In: authtype.InPostman, Name: "oauth2"}}},
