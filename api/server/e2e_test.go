@@ -339,7 +339,7 @@ func TestReimportIsIdempotent(t *testing.T) {
 	for _, ep := range eps {
 		byPath[ep["method"].(string)+" "+ep["host"].(string)+ep["path"].(string)] = ep
 	}
-	book := byPath["GET books.example.com/v1/books/:bookId"]
+	book := byPath["GET books.example.com/v1/books/{bookId}"]
 	require.NotNil(t, book, "endpoints: %v", byPath)
 	require.Equal(t, float64(2), book["sample_count"], "no duplicate samples after a re-import")
 	require.ElementsMatch(t, []any{float64(200), float64(404)}, book["status_codes"])

@@ -3,6 +3,10 @@ package inventory
 import (
 	"slices"
 	"time"
+
+	"github.com/apiscout/apiscout/shared/authtype"
+	"github.com/apiscout/apiscout/shared/schema"
+	"github.com/apiscout/apiscout/shared/template"
 )
 
 // MaxSources caps the Postman requests an endpoint lists as its sources.
@@ -35,6 +39,8 @@ func Merge(existing *Endpoint, obs Observation, o MergeOptions) (ep Endpoint, wr
 		ep.StatusCodes = slices.Clone(existing.StatusCodes)
 		ep.Sources = slices.Clone(existing.Sources)
 		ep.SampleIDs = slices.Clone(existing.SampleIDs)
+		ep.Paths = slices.Clone(existing.Paths)
+		ep.PostmanAuth = slices.Clone(existing.PostmanAuth)
 	} else {
 		ep = Endpoint{
 			ID:              EndpointID(o.CollectionID, obs.Key),
@@ -46,7 +52,11 @@ func Merge(existing *Endpoint, obs Observation, o MergeOptions) (ep Endpoint, wr
 			FirstSeen:       o.Now,
 			CreatedByImport: o.ImportID,
 		}
+		if obs.Template != "" {
+			ep.Path = obs.Template
+		}
 	}
+	mergeKnowledge(&ep, obs, existing == nil)
 	if obs.Scheme != "" {
 		ep.Scheme = obs.Scheme
 	}
@@ -101,4 +111,45 @@ func Merge(existing *Endpoint, obs Observation, o MergeOptions) (ep Endpoint, wr
 		}
 	}
 	return ep, write, dropped
+}
+
+// mergeKnowledge folds what an observation shows (path parameters,
+// concrete paths, shape, sensitive data, auth) into the endpoint. Every
+// part is a join, so merging the same observation again changes nothing.
+func mergeKnowledge(ep *Endpoint, obs Observation, created bool) {
+	if created {
+		ep.PathParams = template.MergeParams(nil, obs.PathParams)
+	} else {
+		ep.PathParams = template.MergeParams(ep.PathParams, obs.PathParams)
+		if len(ep.PathParams) > 0 {
+			// A declared name met later renames an inferred one.
+			ep.Path = template.Parse(ep.Path).WithParams(ep.PathParams).String()
+		}
+	}
+	ep.Paths = addPaths(ep.Paths, obs.Paths)
+	ep.Shape = schema.MergeShapes(ep.Shape, obs.Shape)
+	ep.Sensitive = mergeFindings(ep.Sensitive, obs.Sensitive)
+	ep.SensitiveTypes = nil
+	for _, f := range ep.Sensitive {
+		if !slices.Contains(ep.SensitiveTypes, f.Type) {
+			ep.SensitiveTypes = append(ep.SensitiveTypes, f.Type)
+		}
+	}
+	slices.Sort(ep.SensitiveTypes)
+	ep.Auth = authtype.Merge(ep.Auth, obs.Auth)
+	ep.AuthTypes = authtype.Types(ep.Auth)
+	ep.PostmanAuth = addStrings(ep.PostmanAuth, obs.PostmanAuth)
+	ep.Removed, ep.RemovedAt, ep.RemovedByImport = false, nil, ""
+}
+
+// MarkRemoved records that an import of the endpoint's collection no
+// longer has it. Marking again keeps the first time and import.
+func MarkRemoved(ep Endpoint, importID string, now time.Time) Endpoint {
+	if ep.Removed {
+		return ep
+	}
+	t := now
+	ep.Removed, ep.RemovedAt, ep.RemovedByImport = true, &t, importID
+	ep.Version++
+	return ep
 }

@@ -13,7 +13,10 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/bsontype"
 
-	"github.com/apiscout/apiscout/shared/postman"
+	"github.com/apiscout/apiscout/shared/authtype"
+	"github.com/apiscout/apiscout/shared/schema"
+	"github.com/apiscout/apiscout/shared/sensitive"
+	"github.com/apiscout/apiscout/shared/template"
 )
 
 // Request outcomes and the reason codes of requests that were not imported.
@@ -55,7 +58,7 @@ type Source struct {
 	Name      string `bson:"name" json:"name"`
 }
 
-// Endpoint is one method + host + path of an API collection.
+// Endpoint is one method + host + path template of an API collection.
 type Endpoint struct {
 	ID           string `bson:"_id" json:"id"`
 	AccountID    string `bson:"account_id" json:"-"`
@@ -64,7 +67,35 @@ type Endpoint struct {
 	// Host is host[:port], lower case.
 	Host   string `bson:"host" json:"host"`
 	Scheme string `bson:"scheme" json:"scheme"`
-	Path   string `bson:"path" json:"path"`
+	// Path is the path template, OpenAPI style: "/users/{id}/orders".
+	// template.Parse(Path).Key() is the key's path.
+	Path string `bson:"path" json:"path"`
+	// PathParams are the template's parameters in path order: name, origin
+	// (declared by the collection or inferred) and the value types seen.
+	PathParams []template.Param `bson:"path_params,omitempty" json:"path_params,omitempty"`
+	// Paths are concrete paths seen, first seen first, at most MaxPaths.
+	Paths []string `bson:"paths,omitempty" json:"paths,omitempty"`
+
+	// Shape is what requests and responses looked like: query parameters,
+	// headers, cookies, bodies, per status.
+	Shape schema.Shape `bson:"shape" json:"shape"`
+	// Sensitive says where sensitive data was seen (type, location,
+	// severity; counts left out), sorted, at most MaxSensitive.
+	Sensitive []sensitive.Finding `bson:"sensitive,omitempty" json:"sensitive,omitempty"`
+	// SensitiveTypes are the types in Sensitive, sorted.
+	SensitiveTypes []sensitive.Type `bson:"sensitive_types,omitempty" json:"sensitive_types,omitempty"`
+	// Auth is the evidence of how requests authenticate; AuthTypes its
+	// types, sorted.
+	Auth      []authtype.Evidence `bson:"auth,omitempty" json:"auth,omitempty"`
+	AuthTypes []authtype.Type     `bson:"auth_types,omitempty" json:"auth_types,omitempty"`
+	// PostmanAuth are the Postman auth types the requests declared, sorted.
+	PostmanAuth []string `bson:"postman_auth,omitempty" json:"postman_auth,omitempty"`
+
+	// Removed is set when an import of the collection no longer had the
+	// endpoint (see MarkRemoved); a later observation clears it.
+	Removed         bool       `bson:"removed,omitempty" json:"removed,omitempty"`
+	RemovedAt       *time.Time `bson:"removed_at,omitempty" json:"removed_at,omitempty"`
+	RemovedByImport string     `bson:"removed_by_import,omitempty" json:"-"`
 
 	StatusCodes []int    `bson:"status_codes" json:"status_codes"`
 	Sources     []Source `bson:"sources" json:"sources"`
@@ -79,9 +110,6 @@ type Endpoint struct {
 	// Version increments on every write; stores use it for optimistic
 	// concurrency.
 	Version int64 `bson:"version" json:"-"`
-	// RemovedAt is set when a workspace sync found the endpoint gone from
-	// its collection (it is kept, not deleted); cleared when it comes back.
-	RemovedAt *time.Time `bson:"removed_at,omitempty" json:"removed_at,omitempty"`
 }
 
 // Sample is one request/response pair of an endpoint.
@@ -141,14 +169,6 @@ func StatusClass(code int) string {
 		return "unknown"
 	}
 	return string(rune('0'+code/100)) + "xx"
-}
-
-func headers(kvs []postman.KV) []Header {
-	out := make([]Header, 0, len(kvs))
-	for _, kv := range kvs {
-		out = append(out, Header{Name: kv.Key, Value: kv.Value})
-	}
-	return out
 }
 
 // Import statuses.

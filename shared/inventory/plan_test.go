@@ -37,7 +37,9 @@ func TestPlanImport(t *testing.T) {
 	require.Equal(t, 3, p.Counts.Samples)
 	require.Equal(t, map[string]int{"2xx": 1, "4xx": 1, "unknown": 1}, p.Counts.SamplesByStatus)
 	require.Len(t, p.Observations, 2, "the port makes another endpoint")
-	require.Equal(t, EndpointKey{Method: "GET", Host: "api.example.com", Path: "/users/:id"}, p.Observations[0].Key)
+	// The key is the template's: parameter names and types left out.
+	require.Equal(t, EndpointKey{Method: "GET", Host: "api.example.com", Path: "/users/{}"}, p.Observations[0].Key)
+	require.Equal(t, "/users/{id}", p.Observations[0].Template)
 	require.Equal(t, "api.example.com:8443", p.Observations[1].Key.Host)
 	s := p.Observations[0].Samples[0]
 	require.Equal(t, `{"id`, s.Response.Body)

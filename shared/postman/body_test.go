@@ -182,75 +182,82 @@ func TestURLs(t *testing.T) {
 			name: "string with everything",
 			url:  `"HTTPS://User:pw@API.Example.com:8443/v1/items/:id?limit=10&flag&empty=#frag"`,
 			want: postman.URL{Raw: "https://api.example.com:8443/v1/items/:id?limit=10&flag&empty=", Scheme: "https", Host: "api.example.com", Port: "8443",
-				Path: "/v1/items/:id", Query: []postman.KV{{Key: "limit", Value: "10"}, {Key: "flag"}, {Key: "empty"}}},
+				Path: "/v1/items/:id", PathTemplate: "/v1/items/:id", Query: []postman.KV{{Key: "limit", Value: "10"}, {Key: "flag"}, {Key: "empty"}}},
 		},
 		{
 			name: "no scheme means http",
 			url:  `"httpbin.org/get"`,
-			want: postman.URL{Raw: "http://httpbin.org/get", Scheme: "http", Host: "httpbin.org", Path: "/get"},
+			want: postman.URL{Raw: "http://httpbin.org/get", Scheme: "http", Host: "httpbin.org", Path: "/get", PathTemplate: "/get"},
 		},
 		{
 			name: "object parts win over raw",
 			url:  `{"raw":"https://wrong.example.com/old","protocol":"https","host":["api","example","com"],"port":"444","path":["v2","users",":userId"],"query":[{"key":"a","value":"1"},{"key":"b","value":"2","disabled":true},{"key":"c","value":null}],"variable":[{"key":"userId","value":"{{uid}}"}]}`,
 			want: postman.URL{Raw: "https://api.example.com:444/v2/users/7?a=1&c", Scheme: "https", Host: "api.example.com", Port: "444",
-				Path: "/v2/users/7", Query: []postman.KV{{Key: "a", Value: "1"}, {Key: "c"}}},
+				Path: "/v2/users/7", PathTemplate: "/v2/users/:userId", Query: []postman.KV{{Key: "a", Value: "1"}, {Key: "c"}}},
 		},
 		{
 			name: "object with only raw uses raw",
 			url:  `{"raw":"https://api.example.com/only/raw?x=1"}`,
-			want: postman.URL{Raw: "https://api.example.com/only/raw?x=1", Scheme: "https", Host: "api.example.com", Path: "/only/raw", Query: []postman.KV{{Key: "x", Value: "1"}}},
+			want: postman.URL{Raw: "https://api.example.com/only/raw?x=1", Scheme: "https", Host: "api.example.com", Path: "/only/raw", PathTemplate: "/only/raw", Query: []postman.KV{{Key: "x", Value: "1"}}},
 		},
 		{
 			name: "unfilled path variables stay :name",
 			url:  `{"raw":"{{base}}/m/:merchantId/c/:credId","host":["{{base}}"],"path":["m",":merchantId","c",":credId"],"variable":[{"key":"merchantId","value":"{{EMPTY}}"},{"key":"credId","value":""}]}`,
-			want: postman.URL{Raw: "https://api.example.com/v3/m/:merchantId/c/:credId", Scheme: "https", Host: "api.example.com", Path: "/v3/m/:merchantId/c/:credId"},
+			want: postman.URL{Raw: "https://api.example.com/v3/m/:merchantId/c/:credId", Scheme: "https", Host: "api.example.com", Path: "/v3/m/:merchantId/c/:credId", PathTemplate: "/v3/m/:merchantId/c/:credId"},
 		},
 		{
 			name:  "a path variable whose value is unresolved stays :name and is recorded",
 			url:   `{"host":["api","example","com"],"path":["m",":id"],"variable":[{"key":"id","value":"{{nope}}"}]}`,
-			want:  postman.URL{Raw: "http://api.example.com/m/:id", Scheme: "http", Host: "api.example.com", Path: "/m/:id"},
+			want:  postman.URL{Raw: "http://api.example.com/m/:id", Scheme: "http", Host: "api.example.com", Path: "/m/:id", PathTemplate: "/m/:id"},
 			unres: []string{"nope"},
 		},
 		{
 			name: "a host variable holding scheme and path",
 			url:  `{"host":["{{base}}"],"path":["users"]}`,
-			want: postman.URL{Raw: "https://api.example.com/v3/users", Scheme: "https", Host: "api.example.com", Path: "/v3/users"},
+			want: postman.URL{Raw: "https://api.example.com/v3/users", Scheme: "https", Host: "api.example.com", Path: "/v3/users", PathTemplate: "/v3/users"},
 		},
 		{
 			name: "a host variable with a trailing slash",
 			url:  `{"host":["{{slash}}"],"path":["v1","charges"]}`,
-			want: postman.URL{Raw: "https://api.stripe.com/v1/charges", Scheme: "https", Host: "api.stripe.com", Path: "/v1/charges"},
+			want: postman.URL{Raw: "https://api.stripe.com/v1/charges", Scheme: "https", Host: "api.stripe.com", Path: "/v1/charges", PathTemplate: "/v1/charges"},
 		},
 		{
 			name:  "unresolved host keeps its reference and case",
 			url:   `"{{ApiHost}}/Path"`,
-			want:  postman.URL{Raw: "http://{{ApiHost}}/Path", Scheme: "http", Host: "{{ApiHost}}", Path: "/Path"},
+			want:  postman.URL{Raw: "http://{{ApiHost}}/Path", Scheme: "http", Host: "{{ApiHost}}", Path: "/Path", PathTemplate: "/Path"},
 			unres: []string{"ApiHost"},
 		},
 		{
 			name: "host only",
 			url:  `"https://api.example.com"`,
-			want: postman.URL{Raw: "https://api.example.com/", Scheme: "https", Host: "api.example.com", Path: "/"},
+			want: postman.URL{Raw: "https://api.example.com/", Scheme: "https", Host: "api.example.com", Path: "/", PathTemplate: "/"},
 		},
 		{
 			name:  "relative URL has no host",
 			url:   `"/just/a/path"`,
-			want:  postman.URL{Raw: "http:///just/a/path", Scheme: "http", Path: "/just/a/path"},
+			want:  postman.URL{Raw: "http:///just/a/path", Scheme: "http", Path: "/just/a/path", PathTemplate: "/just/a/path"},
 			flags: []string{postman.FlagNoHost},
 		},
 		{
 			name: "IPv6 literal",
 			url:  `"http://[::1]:8080/x"`,
-			want: postman.URL{Raw: "http://[::1]:8080/x", Scheme: "http", Host: "[::1]", Port: "8080", Path: "/x"},
+			want: postman.URL{Raw: "http://[::1]:8080/x", Scheme: "http", Host: "[::1]", Port: "8080", Path: "/x", PathTemplate: "/x"},
+		},
+		{
+			name: "path segments holding variables keep them in the template",
+			url:  `{"raw":"https://api.example.com/{{ver}}/users/{{uid}}/{{multi}}/f_{{uid}}.json/{{nope}}"}`,
+			want: postman.URL{Raw: "https://api.example.com/v2/users/7/a/b/f_7.json/{{nope}}", Scheme: "https", Host: "api.example.com",
+				Path: "/v2/users/7/a/b/f_7.json/{{nope}}", PathTemplate: "/{{ver}}/users/{{uid}}/a/b/f_{{uid}}.json/{{nope}}"},
+			unres: []string{"nope"},
 		},
 		{
 			name:   "request as a bare URL string is a GET",
 			url:    "",
 			method: "GET",
-			want:   postman.URL{Raw: "https://api.example.com/bare", Scheme: "https", Host: "api.example.com", Path: "/bare"},
+			want:   postman.URL{Raw: "https://api.example.com/bare", Scheme: "https", Host: "api.example.com", Path: "/bare", PathTemplate: "/bare"},
 		},
 	}
-	vars := `,"variable":[{"key":"base","value":"https://api.example.com/v3"},{"key":"slash","value":"https://api.stripe.com/"},{"key":"uid","value":"7"},{"key":"EMPTY","value":""}]`
+	vars := `,"variable":[{"key":"base","value":"https://api.example.com/v3"},{"key":"slash","value":"https://api.stripe.com/"},{"key":"uid","value":"7"},{"key":"EMPTY","value":""},{"key":"ver","value":"v2"},{"key":"multi","value":"a/b"}]`
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

@@ -168,6 +168,7 @@ func (p *parser) build(q *requestJSON, in inherit, un, hostUn *nameSet, flags *[
 // query.
 type resolvedURL struct {
 	scheme, host, port, path string
+	pathTemplate             string
 	query                    []queryPart
 }
 
@@ -217,20 +218,30 @@ func (p *parser) resolveURL(uj *urlJSON, un, hostUn *nameSet) resolvedURL {
 	}
 
 	// Path, with :name path variables filled from url.variable.
-	var sb strings.Builder
+	// The template keeps each segment as written when it is a path
+	// variable or holds references that resolve within the segment.
+	var sb, tb strings.Builder
 	sb.WriteString(strings.TrimRight(hostPath, "/"))
+	tb.WriteString(strings.TrimRight(hostPath, "/"))
 	pv := pathVars(uj.Variable)
 	for _, seg := range parts.path {
-		seg = p.pathSegment(seg, pv, un)
+		val := p.pathSegment(seg, pv, un)
 		sb.WriteByte('/')
-		sb.WriteString(seg)
+		sb.WriteString(val)
+		tb.WriteByte('/')
+		if isPathVar(seg) || (strings.Contains(seg, "{{") && !strings.Contains(val, "/")) {
+			tb.WriteString(seg)
+		} else {
+			tb.WriteString(val)
+		}
 	}
-	out.path = sb.String()
+	out.path, out.pathTemplate = sb.String(), tb.String()
 	if out.path == "" {
-		out.path = "/"
+		out.path, out.pathTemplate = "/", "/"
 	}
 	if len(parts.path) == 0 && strings.HasSuffix(hostPath, "/") && out.path != "/" {
 		out.path += "/"
+		out.pathTemplate += "/"
 	}
 
 	for _, q := range parts.query {
@@ -268,7 +279,7 @@ func pathVars(vars []kvJSON) map[string]*kvJSON {
 // of the url variable "name" when it resolves to a non-empty value, and
 // stays ":name" otherwise.
 func (p *parser) pathSegment(seg string, vars map[string]*kvJSON, un *nameSet) string {
-	if len(seg) > 1 && seg[0] == ':' {
+	if isPathVar(seg) {
 		v, ok := vars[seg[1:]]
 		if !ok {
 			return seg
@@ -286,8 +297,11 @@ func (p *parser) pathSegment(seg string, vars map[string]*kvJSON, un *nameSet) s
 	return p.res.resolve(seg, un)
 }
 
+// isPathVar reports whether a path segment is a ":name" path variable.
+func isPathVar(seg string) bool { return len(seg) > 1 && seg[0] == ':' }
+
 func (u resolvedURL) finish() URL {
-	out := URL{Scheme: u.scheme, Host: u.host, Port: u.port, Path: u.path}
+	out := URL{Scheme: u.scheme, Host: u.host, Port: u.port, Path: u.path, PathTemplate: u.pathTemplate}
 	n := len(u.scheme) + 3 + len(u.host) + len(u.path) + len(u.port) + 1
 	for _, q := range u.query {
 		n += len(q.key) + len(q.value) + 2

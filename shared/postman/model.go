@@ -107,6 +107,13 @@ type URL struct {
 	// Path starts with "/" ("/" when empty). Unfilled path variables stay
 	// ":name"; unresolved {{vars}} stay "{{name}}".
 	Path string
+	// PathTemplate is Path as the collection wrote it: a ":name" path
+	// variable segment stays ":name" even when filled, and a segment holding
+	// {{var}} references keeps them (unless its value spans several
+	// segments, e.g. a base path: then it is resolved like Path). Any path
+	// that came with the host (e.g. {{baseUrl}} = "https://h/v1") is
+	// resolved. Endpoint templating starts from it.
+	PathTemplate string
 	// Query holds the enabled query parameters, in order, duplicates kept.
 	Query []KV
 }

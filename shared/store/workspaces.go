@@ -294,7 +294,7 @@ func (s *Store) MarkEndpointsRemoved(ctx context.Context, accountID string, ids 
 			{Key: "account_id", Value: accountID}, {Key: "_id", Value: bson.D{{Key: "$in", Value: part}}},
 			{Key: "removed_at", Value: bson.D{{Key: "$exists", Value: false}}},
 		}, bson.D{
-			{Key: "$set", Value: bson.D{{Key: "removed_at", Value: now}}},
+			{Key: "$set", Value: bson.D{{Key: "removed_at", Value: now}, {Key: "removed", Value: true}}},
 			{Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}},
 		})
 		return err

@@ -420,8 +420,9 @@ func (r *Replayer) write(ctx context.Context, b tasks.ReplayBatch, indices []int
 			return err
 		}
 	}
-	byKey := map[inventory.EndpointKey]int{}
-	var observations []inventory.Observation
+	planner := inventory.NewReplayPlanner(l.coll, imp.CollectionID, inventory.PlanOptions{
+		AccountID: imp.AccountID, ImportID: imp.ID, Now: imp.CreatedAt,
+	})
 	rows := make([]inventory.RequestOutcome, 0, len(indices))
 	for _, idx := range indices {
 		var res replay.Result
@@ -434,31 +435,24 @@ func (r *Replayer) write(ctx context.Context, b tasks.ReplayBatch, indices []int
 			URL: req.Built.URL.Raw, Outcome: res.Outcome, Reason: res.Reason, Detail: res.Detail, Status: res.Status,
 		}
 		if res.Outcome == inventory.OutcomeImported && res.Request != nil && res.Response != nil {
-			key := inventory.KeyOf(req.Built)
-			epID := inventory.EndpointID(imp.CollectionID, key)
-			n, ok := byKey[key]
-			if !ok {
-				n = len(observations)
-				byKey[key] = n
-				observations = append(observations, inventory.Observation{Key: key, Scheme: req.Built.URL.Scheme})
+			ex := postman.Example{Request: req.Built, Status: res.Response.Status, Body: res.Response.Body}
+			for _, h := range res.Response.Headers {
+				ex.Headers = append(ex.Headers, postman.KV{Key: h.Name, Value: h.Value})
 			}
-			obs := &observations[n]
-			obs.Sources = append(obs.Sources, inventory.Source{RequestID: req.ID, Name: req.Name})
-			s := inventory.Sample{
-				ID:        ids.Stable("smp", epID, "replay", imp.ID, strconv.Itoa(idx)),
-				AccountID: imp.AccountID, CollectionID: imp.CollectionID, EndpointID: epID,
-				Source: inventory.SampleSource{Kind: inventory.SourceReplay, ImportID: imp.ID, RequestID: req.ID,
-					RequestName: req.Name, LatencyMS: res.LatencyMS},
-				Request: *res.Request, Response: *res.Response, CapturedAt: imp.CreatedAt,
-			}
-			if res.ReplayedURL != "" && res.ReplayedURL != req.Built.URL.Raw {
-				s.Source.ReplayedURL = res.ReplayedURL
-			}
-			obs.Samples = append(obs.Samples, s)
+			epID := planner.Add(req, ex, func(s *inventory.Sample, epID string) {
+				s.ID = ids.Stable("smp", epID, "replay", imp.ID, strconv.Itoa(idx))
+				s.Source = inventory.SampleSource{Kind: inventory.SourceReplay, ImportID: imp.ID, RequestID: req.ID,
+					RequestName: req.Name, LatencyMS: res.LatencyMS}
+				if res.ReplayedURL != "" && res.ReplayedURL != req.Built.URL.Raw {
+					s.Source.ReplayedURL = res.ReplayedURL
+				}
+				s.Response.BodyTruncated = s.Response.BodyTruncated || res.Response.BodyTruncated
+			})
 			row.Samples, row.EndpointIDs = 1, []string{epID}
 		}
 		rows = append(rows, row)
 	}
+	observations := planner.Observations()
 	err = assemble.Write(ctx, r.store, r.log, assemble.Target{
 		AccountID: imp.AccountID, CollectionID: imp.CollectionID, ImportID: imp.ID,
 		Now: imp.CreatedAt, Keep: r.cfg.SamplesPerEndpoint,
