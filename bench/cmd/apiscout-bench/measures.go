@@ -40,6 +40,9 @@ const (
 	workerConcurrey = config.DefaultWorkerConcurrency
 )
 
+// importLimit bounds the wait for one import (-import-timeout).
+var importLimit = 20 * time.Minute
+
 // heapSampler records the peak of heap objects while it runs.
 type heapSampler struct {
 	stop chan struct{}
@@ -248,7 +251,7 @@ func benchRSS(ctx context.Context, s *stack, dir, nodeDir string) ([]row, error)
 	if err != nil {
 		return nil, err
 	}
-	doc, err := s.wait(ctx, id, 20*time.Minute)
+	doc, err := s.wait(ctx, id, importLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -325,7 +328,7 @@ func benchImport(ctx context.Context, s *stack, dir, nodeDir string) ([]row, err
 	if err != nil {
 		return nil, err
 	}
-	doc, err := s.wait(ctx, id, 20*time.Minute)
+	doc, err := s.wait(ctx, id, importLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -391,6 +394,11 @@ func benchReplay(ctx context.Context, s *stack, dir, nodeDir string) ([]row, err
 		return nil, err
 	}
 
+	if len(s.workers) == 0 {
+		if _, err := s.startWorker(ctx, nil); err != nil {
+			return nil, err
+		}
+	}
 	start := time.Now()
 	id, err := s.upload(data, `{"allow_replay": true, "max_rps_per_host": 10000}`)
 	if err != nil {

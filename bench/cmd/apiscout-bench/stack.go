@@ -193,7 +193,7 @@ func (s *stack) startWorker(ctx context.Context, extra map[string]string) (*work
 	}
 	w.cmd = exec.Command(s.workerBin)
 	w.cmd.Env = cleanEnv(env...)
-	logf, err := os.Create(filepath.Join(s.dir, fmt.Sprintf("worker-%d.log", len(s.workers))))
+	logf, err := os.Create(filepath.Join(s.dir, fmt.Sprintf("worker-%s.log", randomHex(3))))
 	if err != nil {
 		return nil, err
 	}
