@@ -190,7 +190,7 @@ type importDoc struct {
 // waitImport polls an import until it is finished.
 func (b *testBundle) waitImport(t *testing.T, token, id string) importDoc {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Minute)
+	deadline := time.Now().Add(10 * time.Minute)
 	for {
 		r := b.get(t, "/v1/imports/"+id, token)
 		require.Equal(t, http.StatusOK, r.Status, string(r.Body))
@@ -200,7 +200,7 @@ func (b *testBundle) waitImport(t *testing.T, token, id string) importDoc {
 			return doc
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("import %s still %s after 3 minutes", id, doc.Status)
+			t.Fatalf("import %s still %s after 10 minutes", id, doc.Status)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -175,7 +175,7 @@ func TestCLI(t *testing.T) {
 	r = cli(t, bin, s, nil, "endpoints", "list", "Weather API (apiscout CLI test)")
 	require.Equal(t, exitOK, r.code, r.stderr)
 	require.Regexp(t, `METHOD\s+HOST\s+PATH\s+STATUS\s+SAMPLES`, r.stdout)
-	require.Regexp(t, `GET\s+weather.example.com\s+/v2/forecast/:city\s+200\s+1`, r.stdout)
+	require.Regexp(t, `GET\s+weather.example.com\s+/v2/forecast/\{city\}\s+200\s+1`, r.stdout)
 	require.Len(t, strings.Split(strings.TrimSpace(r.stdout), "\n"), 3)
 
 	// Without --wait: queued, 0.
