@@ -34,29 +34,17 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("api", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: api [healthcheck | admin create-account --name NAME [--token TOKEN]]")
-		config.Usage(stderr)
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return err
-	}
-	cfg, err := config.Load(getenv)
-	if err != nil {
+	cfg, rest, help, err := config.FromArgs("api", "Usage: api [healthcheck | admin create-account --name NAME [--token TOKEN]]", args, getenv, stderr)
+	if help || err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if fs.Arg(0) == "healthcheck" {
+	if arg(rest, 0) == "healthcheck" {
 		return service.Probe(ctx, cfg.HTTPAddr)
 	}
-	if fs.NArg() > 0 {
-		return admin(ctx, cfg, fs.Args(), stdout, stderr)
+	if len(rest) > 0 {
+		return admin(ctx, cfg, rest, stdout, stderr)
 	}
 	log := cfg.NewLogger(stdout)
 	log.Info("api starting", "config", cfg)
@@ -97,4 +85,12 @@ func admin(ctx context.Context, cfg config.Config, args []string, stdout, stderr
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(map[string]string{"account_id": acc.ID, "name": acc.Name, "token": tok})
+}
+
+// arg is the i-th remaining argument, "" when absent.
+func arg(rest []string, i int) string {
+	if i < len(rest) {
+		return rest[i]
+	}
+	return ""
 }

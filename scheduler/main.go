@@ -10,8 +10,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -31,23 +29,11 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("scheduler", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: scheduler [healthcheck]")
-		config.Usage(stderr)
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	cfg, rest, help, err := config.FromArgs("scheduler", "Usage: scheduler [healthcheck]", args, getenv, stderr)
+	if help || err != nil {
 		return err
 	}
-	cfg, err := config.Load(getenv)
-	if err != nil {
-		return err
-	}
-	if fs.Arg(0) == "healthcheck" {
+	if arg(rest, 0) == "healthcheck" {
 		return service.Probe(ctx, cfg.SchedulerAdminAddr)
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
@@ -55,4 +41,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log := cfg.NewLogger(stdout)
 	log.Info("scheduler starting", "config", cfg)
 	return server.Run(ctx, cfg, log, server.Options{})
+}
+
+// arg is the i-th remaining argument, "" when absent.
+func arg(rest []string, i int) string {
+	if i < len(rest) {
+		return rest[i]
+	}
+	return ""
 }

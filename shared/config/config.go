@@ -5,6 +5,7 @@ package config
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -359,4 +360,28 @@ func Usage(w io.Writer) {
 func (c Config) EgressPolicy() egress.Policy {
 	p, _ := egress.ParsePolicy(c.ReplayEgress, c.ReplayAllowCIDRs, c.ReplayAllowHosts)
 	return p
+}
+
+// FromArgs parses a binary's command line (its only flag is -h/--help, which
+// prints usage and the variables) and loads the configuration. It returns
+// the remaining arguments; help is true when usage was printed.
+func FromArgs(name, usage string, args []string, getenv func(string) string, stderr io.Writer) (cfg Config, rest []string, help bool, err error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, usage)
+		Usage(stderr)
+	}
+	if err := fs.Parse(args); err != nil {
+		return cfg, nil, errors.Is(err, flag.ErrHelp), ignoreHelp(err)
+	}
+	cfg, err = Load(getenv)
+	return cfg, fs.Args(), false, err
+}
+
+func ignoreHelp(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return err
 }
