@@ -14,16 +14,19 @@ import (
 // UpsertCollection creates an API collection or updates its name, schema,
 // last import and update time (creation time is kept).
 func (s *Store) UpsertCollection(ctx context.Context, c inventory.Collection) error {
-	_, err := s.db.Collection(colCollections).UpdateOne(ctx, byAccount(c.AccountID, c.ID), bson.D{
-		{Key: "$set", Value: bson.D{
-			{Key: "name", Value: c.Name},
-			{Key: "postman_id", Value: c.PostmanID},
-			{Key: "schema", Value: c.Schema},
-			{Key: "last_import_id", Value: c.LastImportID},
-			{Key: "updated_at", Value: c.UpdatedAt},
-		}},
-		{Key: "$setOnInsert", Value: bson.D{{Key: "created_at", Value: c.CreatedAt}}},
-	}, options.Update().SetUpsert(true))
+	err := retryUpsert(func() error {
+		_, err := s.db.Collection(colCollections).UpdateOne(ctx, byAccount(c.AccountID, c.ID), bson.D{
+			{Key: "$set", Value: bson.D{
+				{Key: "name", Value: c.Name},
+				{Key: "postman_id", Value: c.PostmanID},
+				{Key: "schema", Value: c.Schema},
+				{Key: "last_import_id", Value: c.LastImportID},
+				{Key: "updated_at", Value: c.UpdatedAt},
+			}},
+			{Key: "$setOnInsert", Value: bson.D{{Key: "created_at", Value: c.CreatedAt}}},
+		}, options.Update().SetUpsert(true))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("store: upsert collection: %w", err)
 	}
@@ -113,8 +116,10 @@ func (s *Store) SaveSamples(ctx context.Context, samples []inventory.Sample) err
 			models = append(models, mongo.NewReplaceOneModel().
 				SetFilter(bson.D{{Key: "_id", Value: sm.ID}}).SetReplacement(sm).SetUpsert(true))
 		}
-		_, err := s.db.Collection(colSamples).BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
-		return err
+		return retryUpsert(func() error {
+			_, err := s.db.Collection(colSamples).BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
+			return err
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("store: save samples: %w", err)
