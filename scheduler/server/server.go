@@ -10,8 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -86,26 +84,12 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		return fmt.Errorf("start scheduler: %w", err)
 	}
 
-	adminCtx, stopAdmin := context.WithCancel(context.Background())
-	adminDone := make(chan error, 1)
-	adminAddr := ""
-	if cfg.SchedulerAdminAddr != "off" {
-		ln, err := net.Listen("tcp", cfg.SchedulerAdminAddr)
-		if err != nil {
-			mgr.Shutdown()
-			stopAdmin()
-			return fmt.Errorf("scheduler admin listener: %w", err)
-		}
-		adminAddr = ln.Addr().String()
-		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", m.Handler())
-		mux.HandleFunc("GET /livez", health.Live)
-		mux.HandleFunc("GET /readyz", health.Ready)
-		hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-		go func() { adminDone <- service.ServeHTTP(adminCtx, hs, ln, 5*time.Second) }()
-	} else {
-		close(adminDone)
+	admin, err := service.StartAdmin(cfg.SchedulerAdminAddr, m.Handler(), health)
+	if err != nil {
+		mgr.Shutdown()
+		return fmt.Errorf("scheduler admin listener: %w", err)
 	}
+	adminAddr := admin.Addr
 	log.Info("scheduler ready", "admin_addr", adminAddr, "interval", cfg.SchedulerInterval)
 	if opts.Ready != nil {
 		opts.Ready(adminAddr)
@@ -115,8 +99,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	log.Info("scheduler shutting down")
 	health.Stopping()
 	mgr.Shutdown()
-	stopAdmin()
-	if err := <-adminDone; err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := admin.Stop(); err != nil {
 		log.Warn("admin server stop", "error", err)
 	}
 	log.Info("scheduler stopped")

@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
@@ -100,26 +98,12 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		return fmt.Errorf("start asynq server: %w", err)
 	}
 
-	adminCtx, stopAdmin := context.WithCancel(context.Background())
-	adminDone := make(chan error, 1)
-	adminAddr := ""
-	if cfg.WorkerAdminAddr != "off" {
-		ln, err := net.Listen("tcp", cfg.WorkerAdminAddr)
-		if err != nil {
-			srv.Shutdown()
-			stopAdmin()
-			return fmt.Errorf("worker admin listener: %w", err)
-		}
-		adminAddr = ln.Addr().String()
-		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", m.Handler())
-		mux.HandleFunc("GET /livez", health.Live)
-		mux.HandleFunc("GET /readyz", health.Ready)
-		hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-		go func() { adminDone <- service.ServeHTTP(adminCtx, hs, ln, 5*time.Second) }()
-	} else {
-		close(adminDone)
+	admin, err := service.StartAdmin(cfg.WorkerAdminAddr, m.Handler(), health)
+	if err != nil {
+		srv.Shutdown()
+		return fmt.Errorf("worker admin listener: %w", err)
 	}
+	adminAddr := admin.Addr
 	log.Info("worker ready", "admin_addr", adminAddr, "concurrency", cfg.WorkerConcurrency)
 	if opts.Ready != nil {
 		opts.Ready(adminAddr)
@@ -129,8 +113,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	log.Info("worker shutting down")
 	health.Stopping()
 	srv.Shutdown()
-	stopAdmin()
-	if err := <-adminDone; err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := admin.Stop(); err != nil {
 		log.Warn("admin server stop", "error", err)
 	}
 	log.Info("worker stopped")
