@@ -30,7 +30,8 @@ const (
 	DefaultMaxUploadBytes     = 25 << 20
 	DefaultSamplesPerEndpoint = 10
 	DefaultSampleBodyMax      = 1 << 20
-	DefaultWorkerConcurrency  = 10
+	DefaultWorkerConcurrency  = 50
+	DefaultImportConcurrency  = 2
 	DefaultTaskMaxRetry       = 8
 	DefaultShutdownTimeout    = 25 * time.Second
 	DefaultLogLevel           = "info"
@@ -38,7 +39,7 @@ const (
 	DefaultReplayEgress       = "public"
 	DefaultReplayMaxRetry     = 3
 	DefaultReplayMaxInFlight  = 50
-	DefaultReplayBatchSize    = 40
+	DefaultReplayBatchSize    = 100
 
 	DefaultPostmanAPIURL       = "https://api.getpostman.com"
 	DefaultPostmanRateLimit    = 300
@@ -80,6 +81,9 @@ type Config struct {
 	SampleBodyMax int
 	// WorkerConcurrency is the number of tasks a worker runs at once.
 	WorkerConcurrency int
+	// ImportConcurrency is how many of them may parse collections
+	// (import:collection, sync:workspace) at once.
+	ImportConcurrency int
 	// TaskMaxRetry is how often a failing task is retried before it is archived.
 	TaskMaxRetry int
 	// ShutdownTimeout bounds a graceful shutdown.
@@ -159,7 +163,8 @@ var Vars = []Var{
 	{"MAX_UPLOAD_BYTES", strconv.Itoa(DefaultMaxUploadBytes), "largest accepted collection or environment file, bytes", false},
 	{"SAMPLES_PER_ENDPOINT", strconv.Itoa(DefaultSamplesPerEndpoint), "samples kept per endpoint (newest win)", false},
 	{"SAMPLE_BODY_MAX", strconv.Itoa(DefaultSampleBodyMax), "bytes of a sample body kept before truncation", false},
-	{"WORKER_CONCURRENCY", strconv.Itoa(DefaultWorkerConcurrency), "tasks a worker process runs at once", false},
+	{"WORKER_CONCURRENCY", strconv.Itoa(DefaultWorkerConcurrency), "tasks a worker process runs at once (replays wait on remote servers, so many)", false},
+	{"IMPORT_CONCURRENCY", strconv.Itoa(DefaultImportConcurrency), "of those, collection imports and workspace syncs a worker runs at once (they take CPU and memory)", false},
 	{"TASK_MAX_RETRY", strconv.Itoa(DefaultTaskMaxRetry), "retries of a failing task before it is archived", false},
 	{"SHUTDOWN_TIMEOUT", DefaultShutdownTimeout.String(), "graceful shutdown bound", false},
 	{"LOG_LEVEL", DefaultLogLevel, "debug, info, warn or error", false},
@@ -222,6 +227,7 @@ func Load(getenv func(string) string) (Config, error) {
 		SamplesPerEndpoint: int(integer("SAMPLES_PER_ENDPOINT", 1)),
 		SampleBodyMax:      int(integer("SAMPLE_BODY_MAX", 0)),
 		WorkerConcurrency:  int(integer("WORKER_CONCURRENCY", 1)),
+		ImportConcurrency:  int(integer("IMPORT_CONCURRENCY", 1)),
 		TaskMaxRetry:       int(integer("TASK_MAX_RETRY", 0)),
 		LogLevel:           strings.ToLower(get("LOG_LEVEL")),
 		DataDir:            get("DATA_DIR"),
@@ -304,6 +310,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("samples_per_endpoint", c.SamplesPerEndpoint),
 		slog.Int("sample_body_max", c.SampleBodyMax),
 		slog.Int("worker_concurrency", c.WorkerConcurrency),
+		slog.Int("import_concurrency", c.ImportConcurrency),
 		slog.Int("task_max_retry", c.TaskMaxRetry),
 		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
 		slog.String("log_level", c.LogLevel),

@@ -1,7 +1,8 @@
 // Package replaystate keeps the in-flight state of an import's replays in
-// Redis: parked results waiting to be written, which requests have
-// reported (so a redelivered result counts once), counters by outcome, the
-// cancel flag, and a per-account cap on replays in flight.
+// Redis: parked results waiting to be written (numbered and counted once
+// per request as they arrive, then claimed by one batch at a time), which
+// results are written, counters by outcome, the cancel flag, and a
+// per-account cap on replays in flight.
 //
 // Every key carries a TTL (KeyTTL, refreshed on write), so an abandoned
 // import leaves nothing behind for long.
@@ -52,87 +53,125 @@ func (s *State) Start(ctx context.Context, importID string, total int) error {
 	return err
 }
 
-// Park stores one replay's result until a batch writes it.
-func (s *State) Park(ctx context.Context, importID string, index int, result []byte) error {
-	k := key(importID, "results")
-	pipe := s.rdb.TxPipeline()
-	pipe.HSet(ctx, k, strconv.Itoa(index), result)
-	pipe.Expire(ctx, k, KeyTTL)
-	_, err := pipe.Exec(ctx)
-	return err
-}
-
-// Parked returns the parked results of indices; missing ones (already
-// written) are absent from the map.
-func (s *State) Parked(ctx context.Context, importID string, indices []int) (map[int][]byte, error) {
-	out := map[int][]byte{}
-	if len(indices) == 0 {
-		return out, nil
-	}
-	fields := make([]string, len(indices))
-	for i, n := range indices {
-		fields[i] = strconv.Itoa(n)
-	}
-	vals, err := s.rdb.HMGet(ctx, key(importID, "results"), fields...).Result()
-	if err != nil {
-		return nil, err
-	}
-	for i, v := range vals {
-		if str, ok := v.(string); ok {
-			out[indices[i]] = []byte(str)
-		}
-	}
-	return out, nil
-}
-
-// Unpark deletes written results.
-func (s *State) Unpark(ctx context.Context, importID string, indices []int) error {
-	if len(indices) == 0 {
-		return nil
-	}
-	fields := make([]string, len(indices))
-	for i, n := range indices {
-		fields[i] = strconv.Itoa(n)
-	}
-	return s.rdb.HDel(ctx, key(importID, "results"), fields...).Err()
-}
-
-// reportScript marks indices done and counts each one's outcome (and the
-// status class of a kept answer) only the first time it is reported.
-// KEYS: done set, counts hash. ARGV: ttl seconds, then index, field, class
-// triples. Returns {done, total}.
-var reportScript = redis.NewScript(`
-local done, counts = KEYS[1], KEYS[2]
-for i = 2, #ARGV, 3 do
-  if redis.call('SADD', done, ARGV[i]) == 1 then
-    redis.call('HINCRBY', counts, ARGV[i+1], 1)
-    redis.call('HINCRBY', counts, 'done', 1)
-    if ARGV[i+2] ~= '' then redis.call('HINCRBY', counts, 'class:' .. ARGV[i+2], 1) end
-  end
+// parkScript stores one result, numbers it and counts its outcome, the
+// first time its index is parked: the number is the import's done count
+// after it (1 for the first). Parking an index again (a retried task)
+// changes nothing and returns the first number.
+// KEYS: results hash, numbers hash, counts hash. ARGV: ttl seconds, index,
+// result, counter field, status class (” for none). Returns {number, total}.
+var parkScript = redis.NewScript(`
+local results, numbers, counts = KEYS[1], KEYS[2], KEYS[3]
+local n = redis.call('HGET', numbers, ARGV[2])
+if not n then
+  n = redis.call('HINCRBY', counts, 'done', 1)
+  redis.call('HSET', numbers, ARGV[2], n)
+  redis.call('HSET', results, ARGV[2], ARGV[3])
+  redis.call('HINCRBY', counts, ARGV[4], 1)
+  if ARGV[5] ~= '' then redis.call('HINCRBY', counts, 'class:' .. ARGV[5], 1) end
 end
-redis.call('EXPIRE', done, ARGV[1])
-redis.call('EXPIRE', counts, ARGV[1])
+for _, k in ipairs(KEYS) do redis.call('EXPIRE', k, ARGV[1]) end
 local total = redis.call('HGET', counts, 'total')
-return {redis.call('SCARD', done), tonumber(total or '-1')}
+return {tonumber(n), tonumber(total or '-1')}
 `)
 
-// Outcome is one reported replay: its counter field (FieldImported or
+// Outcome is one replay's outcome: its counter field (FieldImported or
 // FieldSkippedPrefix+reason) and, for a kept answer, its status class.
 type Outcome struct {
 	Field string
 	Class string
 }
 
-// Report counts outcomes by request index, once per index, and returns how
-// many have reported and the total (-1 when Start was not called).
-func (s *State) Report(ctx context.Context, importID string, outcomes map[int]Outcome) (done, total int, err error) {
-	args := []any{int(KeyTTL / time.Second)}
-	for idx, o := range outcomes {
-		args = append(args, strconv.Itoa(idx), o.Field, o.Class)
-	}
-	res, err := reportScript.Run(ctx, s.rdb, []string{key(importID, "done"), key(importID, "counts")}, args...).Int64Slice()
+// Park stores one replay's result until a batch claims it and counts its
+// outcome, once per request index: the progress counters move as replays
+// finish. It returns the result's number (the done count after it: 1 for
+// the first; the same again when an index is parked twice) and the total
+// (-1 when Start was not called). A caller asks for a batch every so many
+// numbers and at the total, so every result is written soon after.
+func (s *State) Park(ctx context.Context, importID string, index int, result []byte, o Outcome) (number, total int, err error) {
+	res, err := parkScript.Run(ctx, s.rdb, []string{key(importID, "results"), key(importID, "numbers"), key(importID, "counts")},
+		int(KeyTTL/time.Second), strconv.Itoa(index), result, o.Field, o.Class).Int64Slice()
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, fmt.Errorf("park: %w", err)
+	}
+	return int(res[0]), int(res[1]), nil
+}
+
+// claimScript moves parked results into a claim hash, up to max results
+// and, after the first, maxBytes of them, unless the claim still holds
+// results (an attempt that did not finish); it returns the claim's
+// contents as field, value pairs.
+// KEYS: results hash, claim hash. ARGV: max, maxBytes, ttl seconds.
+var claimScript = redis.NewScript(`
+local results, claim, max, maxBytes = KEYS[1], KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2])
+if redis.call('EXISTS', claim) == 0 then
+  local cursor, taken, bytes = '0', 0, 0
+  repeat
+    local page = redis.call('HSCAN', results, cursor, 'COUNT', max)
+    cursor = page[1]
+    local kv = page[2]
+    for i = 1, #kv, 2 do
+      local full = taken >= max or (taken > 0 and bytes + #kv[i+1] > maxBytes)
+      if not full and redis.call('HEXISTS', claim, kv[i]) == 0 then
+        redis.call('HSET', claim, kv[i], kv[i+1])
+        redis.call('HDEL', results, kv[i])
+        taken = taken + 1
+        bytes = bytes + #kv[i+1]
+      end
+    end
+  until cursor == '0' or taken >= max or bytes >= maxBytes
+  if taken > 0 then redis.call('EXPIRE', claim, ARGV[3]) end
+end
+return redis.call('HGETALL', claim)
+`)
+
+// Claim takes parked results for the batch claimID, up to max results and
+// (beyond the first) maxBytes of them, and returns them by request index.
+// Results are claimed by one batch only; a claim that was not released
+// (its batch failed) is returned again to the same claimID, so a retried
+// batch writes what it had taken. An empty map means nothing is parked.
+func (s *State) Claim(ctx context.Context, importID, claimID string, max, maxBytes int) (map[int][]byte, error) {
+	kv, err := claimScript.Run(ctx, s.rdb, []string{key(importID, "results"), key(importID, "claim:"+claimID)},
+		max, maxBytes, int(KeyTTL/time.Second)).StringSlice()
+	if err != nil {
+		return nil, fmt.Errorf("claim: %w", err)
+	}
+	out := make(map[int][]byte, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		idx, err := strconv.Atoi(kv[i])
+		if err != nil {
+			continue
+		}
+		out[idx] = []byte(kv[i+1])
+	}
+	return out, nil
+}
+
+// Unclaim drops a claim whose results are written.
+func (s *State) Unclaim(ctx context.Context, importID, claimID string) error {
+	return s.rdb.Del(ctx, key(importID, "claim:"+claimID)).Err()
+}
+
+// writtenScript marks indices written. KEYS: written set, counts hash.
+// ARGV: ttl seconds, then indices. Returns {written, total}.
+var writtenScript = redis.NewScript(`
+for i = 2, #ARGV do redis.call('SADD', KEYS[1], ARGV[i]) end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+local total = redis.call('HGET', KEYS[2], 'total')
+return {redis.call('SCARD', KEYS[1]), tonumber(total or '-1')}
+`)
+
+// Written records that the results of indices are in the inventory and
+// returns how many are (each index once) and the total (-1 when Start was
+// not called). The batch that sees written reach total finalizes.
+func (s *State) Written(ctx context.Context, importID string, indices []int) (written, total int, err error) {
+	args := make([]any, 0, len(indices)+1)
+	args = append(args, int(KeyTTL/time.Second))
+	for _, idx := range indices {
+		args = append(args, strconv.Itoa(idx))
+	}
+	res, err := writtenScript.Run(ctx, s.rdb, []string{key(importID, "written"), key(importID, "counts")}, args...).Int64Slice()
+	if err != nil {
+		return 0, 0, fmt.Errorf("written: %w", err)
 	}
 	return int(res[0]), int(res[1]), nil
 }
@@ -186,7 +225,7 @@ func (s *State) Cancelled(ctx context.Context, importID string) (bool, error) {
 // Forget removes an import's state once it is finalized (the counters
 // have been copied into the import document).
 func (s *State) Forget(ctx context.Context, importID string) error {
-	return s.rdb.Del(ctx, key(importID, "results"), key(importID, "done"), key(importID, "counts")).Err()
+	return s.rdb.Del(ctx, key(importID, "results"), key(importID, "numbers"), key(importID, "written"), key(importID, "counts")).Err()
 }
 
 // ErrBusy is returned by Acquire when the account has its cap of replays in
@@ -256,4 +295,35 @@ func AddTo(c inventory.Counts, p Progress) inventory.Counts {
 	}
 	out.Replay = &r
 	return out
+}
+
+// unlockScript deletes a lock only if it still holds the caller's token.
+var unlockScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`)
+
+// LockWriter takes an import's writer lock for token, for at most hold
+// (taking it again with the same token extends it). It reports false when
+// another token holds it. Batches of one import write one at a time, so
+// they do not fight over the same endpoints.
+func (s *State) LockWriter(ctx context.Context, importID, token string, hold time.Duration) (bool, error) {
+	k := key(importID, "writer")
+	ok, err := s.rdb.SetNX(ctx, k, token, hold).Result()
+	if err != nil || ok {
+		return ok, err
+	}
+	cur, err := s.rdb.Get(ctx, k).Result()
+	if errors.Is(err, redis.Nil) {
+		return false, nil
+	}
+	if err != nil || cur != token {
+		return false, err
+	}
+	return true, s.rdb.PExpire(ctx, k, hold).Err()
+}
+
+// UnlockWriter releases the writer lock if token holds it.
+func (s *State) UnlockWriter(ctx context.Context, importID, token string) error {
+	return unlockScript.Run(ctx, s.rdb, []string{key(importID, "writer")}, token).Err()
 }

@@ -18,10 +18,7 @@ const (
 	TypeImportFinalize = "import:finalize"
 	// TypeReplayRequest sends one request of an import to its server.
 	TypeReplayRequest = "replay:request"
-	// TypeReplayResult reports one replay; results are grouped per import
-	// and aggregated into TypeReplayBatch.
-	TypeReplayResult = "replay:result"
-	// TypeReplayBatch writes a batch of replay results into the inventory.
+	// TypeReplayBatch writes parked replay results into the inventory.
 	TypeReplayBatch = "replay:batch"
 )
 
@@ -91,7 +88,7 @@ func NewImportFinalize(p ImportFinalize, maxRetry int) (*asynq.Task, error) {
 	), nil
 }
 
-// ReplayRequest is the payload of TypeReplayRequest and TypeReplayResult:
+// ReplayRequest is the payload of TypeReplayRequest:
 // ids only; the request is rebuilt from the stored collection.
 type ReplayRequest struct {
 	ImportID  string `json:"import_id"`
@@ -116,20 +113,7 @@ func NewReplayRequest(p ReplayRequest, maxRetry int, timeout time.Duration) (*as
 	), nil
 }
 
-// NewReplayResult returns the result task of one replay, grouped by import.
-func NewReplayResult(p ReplayRequest, maxRetry int) (*asynq.Task, error) {
-	b, err := json.Marshal(p)
-	if err != nil {
-		return nil, err
-	}
-	return asynq.NewTask(TypeReplayResult, b,
-		asynq.Queue(QueueReplays),
-		asynq.Group(p.ImportID),
-		asynq.MaxRetry(maxRetry),
-	), nil
-}
-
-// ParseReplayRequest decodes a TypeReplayRequest or TypeReplayResult payload.
+// ParseReplayRequest decodes a TypeReplayRequest payload.
 func ParseReplayRequest(t *asynq.Task) (ReplayRequest, error) {
 	var p ReplayRequest
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
@@ -141,27 +125,28 @@ func ParseReplayRequest(t *asynq.Task) (ReplayRequest, error) {
 	return p, nil
 }
 
-// ReplayBatch is the payload of TypeReplayBatch.
+// ReplayBatch is the payload of TypeReplayBatch: a task that drains an
+// import's parked replay results into the inventory. Seq numbers the
+// batches of one import (see NewReplayBatch).
 type ReplayBatch struct {
 	ImportID  string `json:"import_id"`
 	AccountID string `json:"account_id"`
-	Indices   []int  `json:"indices"`
+	Seq       int    `json:"seq"`
 }
 
-// AggregateReplayResults is the asynq GroupAggregator: the results of one
-// import (one group) become one batch task.
-func AggregateReplayResults(group string, ts []*asynq.Task) *asynq.Task {
-	b := ReplayBatch{ImportID: group}
-	for _, t := range ts {
-		p, err := ParseReplayRequest(t)
-		if err != nil {
-			continue
-		}
-		b.AccountID = p.AccountID
-		b.Indices = append(b.Indices, p.Index)
+// NewReplayBatch returns batch Seq of an import. Its task id is derived
+// from import and Seq, so the replays that ask for the same batch (a
+// retried one among them) enqueue it once.
+func NewReplayBatch(b ReplayBatch, maxRetry int) (*asynq.Task, error) {
+	data, err := json.Marshal(b)
+	if err != nil {
+		return nil, err
 	}
-	data, _ := json.Marshal(b)
-	return asynq.NewTask(TypeReplayBatch, data, asynq.MaxRetry(25))
+	return asynq.NewTask(TypeReplayBatch, data,
+		asynq.TaskID(fmt.Sprintf("%s:%s:%d", TypeReplayBatch, b.ImportID, b.Seq)),
+		asynq.Queue(QueueReplays),
+		asynq.MaxRetry(maxRetry),
+	), nil
 }
 
 // ParseReplayBatch decodes a TypeReplayBatch payload.

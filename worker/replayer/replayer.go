@@ -53,11 +53,18 @@ type Config struct {
 	MaxInFlightPerAccount int
 	// TaskMaxRetry is the retry count of finalize tasks.
 	TaskMaxRetry int
+	// BatchSize is how many replay results one write takes; a batch is
+	// asked for every BatchSize results and after the last.
+	BatchSize int
 	// MaxLocalWait is how long a task waits in place for its turn at a
 	// host's rate limit before it gives its worker slot back to the queue.
 	// Default 10 s.
 	MaxLocalWait time.Duration
 }
+
+// batchMaxRetry is generous: an import completes only once every batch
+// has written its results.
+const batchMaxRetry = 25
 
 // Replayer handles replay tasks.
 type Replayer struct {
@@ -75,6 +82,9 @@ type Replayer struct {
 
 // New returns a Replayer.
 func New(st Store, state *replaystate.State, q Enqueuer, limiter *redis_rate.Limiter, sender *Sender, m *metrics.Metrics, log *slog.Logger, cfg Config) *Replayer {
+	if cfg.BatchSize < 1 {
+		cfg.BatchSize = 1
+	}
 	if cfg.MaxLocalWait == 0 {
 		cfg.MaxLocalWait = 10 * time.Second
 	}
@@ -336,72 +346,124 @@ func originOf(target string) string {
 	return target[:i]
 }
 
-// report parks a result and enqueues its result task (grouped per import).
+// report parks a result (which counts it) and, every BatchSize results
+// and at the last one, enqueues a batch that writes what is parked.
 func (r *Replayer) report(ctx context.Context, p tasks.ReplayRequest, res replay.Result) error {
 	data, err := json.Marshal(res)
 	if err != nil {
 		return err
 	}
-	if err := r.state.Park(ctx, p.ImportID, p.Index, data); err != nil {
-		return err
+	o := replaystate.Outcome{Field: res.Field()}
+	if res.Outcome == inventory.OutcomeImported {
+		o.Class = inventory.StatusClass(res.Status)
 	}
-	t, err := tasks.NewReplayResult(p, 25)
+	n, total, err := r.state.Park(ctx, p.ImportID, p.Index, data, o)
 	if err != nil {
 		return err
 	}
-	_, err = r.queue.EnqueueContext(ctx, t)
-	return err
+	size := r.cfg.BatchSize
+	if n%size != 0 && n != total {
+		return nil
+	}
+	t, err := tasks.NewReplayBatch(tasks.ReplayBatch{ImportID: p.ImportID, AccountID: p.AccountID, Seq: (n + size - 1) / size}, batchMaxRetry)
+	if err != nil {
+		return err
+	}
+	if _, err := r.queue.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) && !errors.Is(err, asynq.ErrDuplicateTask) {
+		return err
+	}
+	return nil
 }
 
-// ProcessBatch handles replay:batch: it writes the batch's kept answers as
-// samples, records every result's outcome, counts them once, and enqueues
-// the import's finalize task after the last result.
+// ProcessBatch handles replay:batch: it claims parked results (at most
+// claimMax or claimMaxBytes at a time) until none is left, writes each claim's kept answers as samples
+// and every result's outcome row, and enqueues the import's finalize task
+// once every result is written. Batches of one import write one at a time
+// (the import's writer lock); each claim goes to one batch, and a retried
+// batch first writes the claim it held.
 func (r *Replayer) ProcessBatch(ctx context.Context, t *asynq.Task) error {
 	b, err := tasks.ParseReplayBatch(t)
 	if err != nil {
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
-	parked, err := r.state.Parked(ctx, b.ImportID, b.Indices)
-	if err != nil {
+	claim := strconv.Itoa(b.Seq)
+	if err := r.lockWriter(ctx, b.ImportID, claim); err != nil {
 		return err
 	}
-	indices := make([]int, 0, len(parked))
-	for idx := range parked {
-		indices = append(indices, idx)
-	}
-	sort.Ints(indices)
-	if len(indices) > 0 {
-		if err := r.write(ctx, b, indices, parked); err != nil {
+	defer func() { _ = r.state.UnlockWriter(context.WithoutCancel(ctx), b.ImportID, claim) }()
+	for {
+		if ok, err := r.state.LockWriter(ctx, b.ImportID, claim, writerHold); err != nil {
 			return err
+		} else if !ok {
+			return fmt.Errorf("replay batch %s/%d lost the writer lock", b.ImportID, b.Seq)
 		}
-	}
-	outcomes := map[int]replaystate.Outcome{}
-	for _, idx := range indices {
-		var res replay.Result
-		_ = json.Unmarshal(parked[idx], &res)
-		o := replaystate.Outcome{Field: res.Field()}
-		if res.Outcome == inventory.OutcomeImported {
-			o.Class = inventory.StatusClass(res.Status)
-		}
-		outcomes[idx] = o
-	}
-	done, total, err := r.state.Report(ctx, b.ImportID, outcomes)
-	if err != nil {
-		return err
-	}
-	if err := r.state.Unpark(ctx, b.ImportID, indices); err != nil {
-		return err
-	}
-	if total >= 0 && done >= total {
-		ft, err := tasks.NewImportFinalize(tasks.ImportFinalize{ImportID: b.ImportID, AccountID: b.AccountID}, r.cfg.TaskMaxRetry)
+		parked, err := r.state.Claim(ctx, b.ImportID, claim, claimMax, claimMaxBytes)
 		if err != nil {
 			return err
 		}
-		if _, err := r.queue.EnqueueContext(ctx, ft); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) && !errors.Is(err, asynq.ErrDuplicateTask) {
+		if len(parked) == 0 {
+			return nil
+		}
+		indices := make([]int, 0, len(parked))
+		for idx := range parked {
+			indices = append(indices, idx)
+		}
+		sort.Ints(indices)
+		if err := r.write(ctx, b, indices, parked); err != nil {
+			return err
+		}
+		written, total, err := r.state.Written(ctx, b.ImportID, indices)
+		if err != nil {
+			return err
+		}
+		if total >= 0 && written >= total {
+			ft, err := tasks.NewImportFinalize(tasks.ImportFinalize{ImportID: b.ImportID, AccountID: b.AccountID}, r.cfg.TaskMaxRetry)
+			if err != nil {
+				return err
+			}
+			if _, err := r.queue.EnqueueContext(ctx, ft); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) && !errors.Is(err, asynq.ErrDuplicateTask) {
+				return err
+			}
+		}
+		if err := r.state.Unclaim(ctx, b.ImportID, claim); err != nil {
 			return err
 		}
 	}
-	return nil
+}
+
+// A write takes at most claimMax parked results and, beyond the first,
+// claimMaxBytes of them: few, large writes while replays arrive faster than
+// they are written, with memory bounded whatever the body sizes.
+const (
+	claimMax      = 1000
+	claimMaxBytes = 32 << 20
+)
+
+// writerHold bounds how long a batch holds its import's writer lock
+// between two rounds (a worker that dies holding it delays the import's
+// other batches by at most this much).
+const writerHold = time.Minute
+
+// lockWriter waits for the import's writer lock: batches of one import
+// write one after another (each drains what is parked), instead of racing
+// for the same endpoints. A batch that waits longer than MaxLocalWait goes
+// back to the queue without counting as a failure.
+func (r *Replayer) lockWriter(ctx context.Context, importID, token string) error {
+	deadline := time.Now().Add(r.cfg.MaxLocalWait)
+	for {
+		ok, err := r.state.LockWriter(ctx, importID, token, writerHold)
+		if err != nil || ok {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return &RateLimitError{RetryIn: time.Second, Why: "import writer busy"}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // write turns a batch's results into samples and outcome rows.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
@@ -57,10 +58,10 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		IsFailure:                replayer.IsFailure,
 		RetryDelayFunc:           replayer.RetryDelay,
 		DelayedTaskCheckInterval: time.Second,
-		GroupAggregator:          asynq.GroupAggregatorFunc(tasks.AggregateReplayResults),
-		GroupGracePeriod:         time.Second,
-		GroupMaxDelay:            3 * time.Second,
-		GroupMaxSize:             cfg.ReplayBatchSize,
+		// An idle worker looks for new work ten times a second (asynq's
+		// default is once a second), so an import's first task and its last
+		// batch do not wait for the next poll.
+		TaskCheckInterval: 100 * time.Millisecond,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
 			retried, _ := asynq.GetRetryCount(ctx)
 			maxRetry, _ := asynq.GetMaxRetry(ctx)
@@ -69,7 +70,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		}),
 	})
 	mux := asynq.NewServeMux()
-	mux.Use(taskMetrics(m))
+	mux.Use(taskMetrics(m), limitHeavy(cfg.ImportConcurrency, tasks.TypeImportCollection, tasks.TypeSyncWorkspace))
 	policy := cfg.EgressPolicy()
 	imp := importer.New(deps.Store, m, log, importer.Config{
 		SamplesPerEndpoint: cfg.SamplesPerEndpoint,
@@ -83,6 +84,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		SamplesPerEndpoint:    cfg.SamplesPerEndpoint,
 		MaxInFlightPerAccount: cfg.ReplayMaxInFlight,
 		TaskMaxRetry:          cfg.TaskMaxRetry,
+		BatchSize:             cfg.ReplayBatchSize,
 	})
 	mux.Handle(tasks.TypeImportCollection, imp)
 	mux.Handle(tasks.TypeImportFinalize, &importer.Finalizer{Handler: imp, State: state})
@@ -104,7 +106,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		return fmt.Errorf("worker admin listener: %w", err)
 	}
 	adminAddr := admin.Addr
-	log.Info("worker ready", "admin_addr", adminAddr, "concurrency", cfg.WorkerConcurrency)
+	log.Info("worker ready", "admin_addr", adminAddr, "concurrency", cfg.WorkerConcurrency, "import_concurrency", cfg.ImportConcurrency)
 	if opts.Ready != nil {
 		opts.Ready(adminAddr)
 	}
@@ -159,4 +161,27 @@ func taskOutcome(ctx context.Context, err error) string {
 		return "failed"
 	}
 	return "retry"
+}
+
+// limitHeavy lets at most n tasks of the given types run at once in this
+// process: parsing a large collection takes CPU and memory that a worker
+// sized for many I/O-bound replays does not have n times over. A task over
+// the limit goes back to the queue for a second without counting as a
+// failure or using a retry.
+func limitHeavy(n int, types ...string) asynq.MiddlewareFunc {
+	slots := make(chan struct{}, n)
+	return func(next asynq.Handler) asynq.Handler {
+		return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+			if !slices.Contains(types, t.Type()) {
+				return next.ProcessTask(ctx, t)
+			}
+			select {
+			case slots <- struct{}{}:
+			default:
+				return &replayer.RateLimitError{RetryIn: time.Second, Why: "heavy task slots of this worker busy"}
+			}
+			defer func() { <-slots }()
+			return next.ProcessTask(ctx, t)
+		})
+	}
 }
