@@ -127,7 +127,7 @@ func TestKubernetesBase(t *testing.T) {
 	}{
 		"apiscout-api":       {"apiscout-api", "http", portOf(cfg.HTTPAddr)},
 		"apiscout-worker":    {"apiscout-worker", "admin", portOf(cfg.WorkerAdminAddr)},
-		"apiscout-scheduler": {"apiscout-worker", "admin", portOf(cfg.WorkerAdminAddr)},
+		"apiscout-scheduler": {"apiscout-worker", "admin", portOf(cfg.SchedulerAdminAddr)},
 	}
 	for name, want := range deployments {
 		t.Run(name, func(t *testing.T) {

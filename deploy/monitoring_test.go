@@ -28,6 +28,7 @@ func TestGrafanaDashboard(t *testing.T) {
 	dsUID := provisionedDataSourceUID(t)
 	read := map[string]bool{}
 	ids := map[float64]bool{}
+	cells := map[[2]float64]string{} // (x, y) of the 24-column grid -> panel
 	for _, p := range list(t, dash["panels"], "panels") {
 		panel := obj(t, p, "panel")
 		title := str(t, panel["title"], "panel title")
@@ -36,6 +37,12 @@ func TestGrafanaDashboard(t *testing.T) {
 		ids[id] = true
 		grid := obj(t, panel["gridPos"], title+" gridPos")
 		require.LessOrEqual(t, grid["x"].(float64)+grid["w"].(float64), 24.0, title)
+		for x := grid["x"].(float64); x < grid["x"].(float64)+grid["w"].(float64); x++ {
+			for y := grid["y"].(float64); y < grid["y"].(float64)+grid["h"].(float64); y++ {
+				require.NotContains(t, cells, [2]float64{x, y}, "%s overlaps %s", title, cells[[2]float64{x, y}])
+				cells[[2]float64{x, y}] = title
+			}
+		}
 		if panel["type"] == "row" {
 			continue
 		}
@@ -61,12 +68,16 @@ func TestGrafanaDashboard(t *testing.T) {
 
 	// What the issue asks the dashboard to show.
 	for _, want := range []string{
-		"apiscout_imports_total",                // imports per minute by status
-		"apiscout_import_requests_total",        // requests by outcome and skip reason
-		"apiscout_task_duration_seconds_bucket", // task latency percentiles
-		"asynq_queue_size",                      // queue size per queue
-		"asynq_queue_latency_seconds",           // queue latency per queue
-		"asynq_tasks_enqueued_total",            // archived tasks (state="archived")
+		"apiscout_imports_total",                  // imports per minute by status
+		"apiscout_import_requests_total",          // requests by outcome and skip reason
+		"apiscout_task_duration_seconds_bucket",   // task latency percentiles
+		"asynq_queue_size",                        // queue size per queue
+		"asynq_queue_latency_seconds",             // queue latency per queue
+		"asynq_tasks_enqueued_total",              // archived tasks (state="archived")
+		"apiscout_replays_total",                  // replays by outcome
+		"apiscout_replay_duration_seconds_bucket", // replay latency p50/p95/p99
+		"apiscout_rate_limit_waits_total",         // rate-limit waits
+		"apiscout_replays_in_flight",              // replays in flight
 	} {
 		require.True(t, read[want], "the dashboard shows no %s", want)
 	}

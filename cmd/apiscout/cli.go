@@ -54,6 +54,7 @@ func or(values ...string) string {
 // app is one invocation: its options, streams and server.
 type app struct {
 	global globalOptions
+	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
 	// progress reports whether a live progress bar may be drawn on stderr
@@ -72,12 +73,14 @@ type command struct {
 	// nargs is the number of positional arguments required.
 	nargs int
 	run   func(ctx context.Context, a *app, args []string) (int, error)
+	// csv: -o csv is accepted too.
+	csv bool
 }
 
 func commands() []*command {
 	imp := &importOptions{Timeout: time.Hour}
 	lim := &listOptions{Limit: 100}
-	return []*command{
+	return append([]*command{
 		{name: "import", args: "FILE", summary: "upload a Postman collection (v1, v2.0, v2.1)", nargs: 1,
 			flags: imp.register, run: func(ctx context.Context, a *app, args []string) (int, error) {
 				imp.File = args[0]
@@ -94,12 +97,12 @@ func commands() []*command {
 			run: func(ctx context.Context, a *app, args []string) (int, error) {
 				return listEndpoints(ctx, a, args[0], *lim)
 			}},
-	}
+	}, moreCommands()...)
 }
 
 // run is the whole CLI; it returns the exit code.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	a := &app{stdout: stdout, stderr: stderr}
+	a := &app{stdin: os.Stdin, stdout: stdout, stderr: stderr}
 	cmds := commands()
 
 	// Global flags may come before the command (topFlags) or after it
@@ -151,8 +154,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Token:  or(cmdFlags.Token, topFlags.Token, getenv("APISCOUT_TOKEN")),
 		Output: or(cmdFlags.Output, topFlags.Output, "table"),
 	}
-	if a.global.Output != "table" && a.global.Output != "json" {
-		return fail(stderr, fmt.Errorf("-o %s: want table or json", a.global.Output), false)
+	if a.global.Output != "table" && a.global.Output != "json" && (!cmd.csv || a.global.Output != "csv") {
+		want := "table or json"
+		if cmd.csv {
+			want = "table, json or csv"
+		}
+		return fail(stderr, fmt.Errorf("-o %s: want %s", a.global.Output, want), false)
 	}
 	if a.global.Token == "" {
 		return fail(stderr, errors.New("no token: pass --token or set APISCOUT_TOKEN (make run prints one)"), false)
@@ -225,9 +232,15 @@ import options:
   --wait           wait for the import to finish and print its summary
                    (a progress bar on stderr when it is a terminal)
   --timeout D      give up waiting after D (default 1h)
+  --replay         send requests without a saved response to their servers
+                   (--replay-methods, --replay-timeout, --max-rps-per-host,
+                   --keep-statuses, --no-follow-redirects, --insecure-tls,
+                   --dry-run: see apiscout import --help)
 
 Exit codes: 0 ok, 1 failed (an error, or a failed import), 2 partial (the
-import completed but skipped some requests; see "skipped").
+import was cancelled, or completed but skipped some requests, replays
+included: see "skipped"; a workspace sync: some collection or its import
+failed or was cancelled).
 `, DefaultURL)
 }
 

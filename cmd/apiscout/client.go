@@ -82,6 +82,10 @@ func (c *client) do(ctx context.Context, method, path string, body io.Reader, co
 	if out == nil {
 		return nil
 	}
+	if raw, ok := out.(*rawBody); ok {
+		*raw = data
+		return nil
+	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return fmt.Errorf("the server answered %d with unreadable JSON: %w", resp.StatusCode, err)
 	}

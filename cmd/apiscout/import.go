@@ -26,24 +26,25 @@ const (
 )
 
 // importOptions are the options of `apiscout import`. Options that change
-// what the server does go through serverOptions; replay (--replay,
-// --replay-methods) joins there once the server offers it.
+// what the server does go through serverOptions.
 type importOptions struct {
 	File    string
 	EnvFile string
 	Wait    bool
 	Timeout time.Duration
+	Replay  replayOptions
 }
 
 func (o *importOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.EnvFile, "env", o.EnvFile, "a Postman environment file resolving the collection's variables")
 	fs.BoolVar(&o.Wait, "wait", o.Wait, "wait for the import to finish and print its summary")
 	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "with --wait: give up after this long")
+	o.Replay.register(fs)
 }
 
 // serverOptions is the "options" form field of the upload; nil sends none
 // (the server's defaults).
-func (o importOptions) serverOptions() map[string]any { return nil }
+func (o importOptions) serverOptions() (map[string]any, error) { return o.Replay.options() }
 
 // importDoc is what the CLI reads of an import; -o json prints the
 // server's document as is.
@@ -65,6 +66,7 @@ type importDoc struct {
 		SamplesByStatus  map[string]int `json:"samples_by_status"`
 		EndpointsCreated int            `json:"endpoints_created"`
 		EndpointsUpdated int            `json:"endpoints_updated"`
+		Replay           *replayCounts  `json:"replay"`
 	} `json:"counts"`
 	Error      string     `json:"error"`
 	CreatedAt  time.Time  `json:"created_at"`
@@ -72,7 +74,9 @@ type importDoc struct {
 	FinishedAt *time.Time `json:"finished_at"`
 }
 
-func (d importDoc) finished() bool { return d.Status == "completed" || d.Status == "failed" }
+func (d importDoc) finished() bool {
+	return d.Status == "completed" || d.Status == "failed" || d.Status == "cancelled"
+}
 
 func (d importDoc) skipped() int {
 	n := 0
@@ -82,19 +86,21 @@ func (d importDoc) skipped() int {
 	return n
 }
 
-// exitCode maps an import to the CLI's exit code: failed 1, completed with
-// skipped requests 2, else 0 (also while it is not finished).
+// exitCode maps an import to the CLI's exit code: failed 1, cancelled or
+// completed with skipped requests (replays included) 2, else 0 (also while
+// it is not finished).
 func (d importDoc) exitCode() int {
 	switch {
 	case d.Status == "failed":
 		return exitFailed
-	case d.Status == "completed" && d.skipped() > 0:
+	case d.Status == "cancelled", d.Status == "completed" && d.skipped() > 0:
 		return exitPartial
 	}
 	return exitOK
 }
 
 func runImport(ctx context.Context, a *app, o importOptions) (int, error) {
+	o.Replay.warn(a.stderr)
 	raw, err := upload(ctx, a.client, o)
 	if err != nil {
 		return 0, err
@@ -151,8 +157,11 @@ func upload(ctx context.Context, c *client, o importOptions) (json.RawMessage, e
 		}
 	}
 	var opts []byte
-	if so := o.serverOptions(); so != nil {
-		var err error
+	so, err := o.serverOptions()
+	if err != nil {
+		return nil, err
+	}
+	if so != nil {
 		if opts, err = json.Marshal(so); err != nil {
 			return nil, err
 		}
@@ -166,7 +175,7 @@ func upload(ctx context.Context, c *client, o importOptions) (json.RawMessage, e
 	ctx, cancel := context.WithTimeout(ctx, uploadTimeout)
 	defer cancel()
 	var raw json.RawMessage
-	err := c.do(ctx, http.MethodPost, "/v1/imports", pr, mw.FormDataContentType(), &raw)
+	err = c.do(ctx, http.MethodPost, "/v1/imports", pr, mw.FormDataContentType(), &raw)
 	_ = pr.CloseWithError(errors.New("upload finished"))
 	return raw, err
 }
@@ -268,6 +277,7 @@ func printImport(a *app, raw json.RawMessage, d importDoc) error {
 		for _, reason := range sortedKeys(d.Counts.Skipped) {
 			row("  skipped", fmt.Sprintf("%s: %d", reason, d.Counts.Skipped[reason]))
 		}
+		printReplayCounts(row, d.Counts.Replay)
 		row("samples", fmt.Sprintf("%d%s", d.Counts.Samples, byClass(d.Counts.SamplesByStatus)))
 		row("endpoints", fmt.Sprintf("%d created, %d updated", d.Counts.EndpointsCreated, d.Counts.EndpointsUpdated))
 	}

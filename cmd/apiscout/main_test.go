@@ -43,6 +43,12 @@ type server struct {
 
 func startServer(t *testing.T) server {
 	t.Helper()
+	return startServerWith(t, nil)
+}
+
+// startServerWith is startServer with more (or other) APISCOUT_* settings.
+func startServerWith(t *testing.T, extra map[string]string) server {
+	t.Helper()
 	ro := testenv.Redis(t)
 	uri, db := testenv.Mongo(t)
 	vars := map[string]string{
@@ -53,6 +59,9 @@ func startServer(t *testing.T) server {
 		"APISCOUT_WORKER_ADMIN_ADDR": "off",
 		"APISCOUT_SHUTDOWN_TIMEOUT":  "10s",
 		"APISCOUT_LOG_LEVEL":         "warn",
+	}
+	for k, v := range extra {
+		vars[k] = v
 	}
 	cfg, err := config.Load(func(k string) string { return vars[k] })
 	require.NoError(t, err)

@@ -83,6 +83,9 @@ func (p *progressBar) line() string {
 		copy(cells[pos:], []rune("<=>"))
 	}
 	status := d.Status
+	if r := d.Counts.Replay; r != nil && r.Total > 0 && d.Status == "running" {
+		status = "replaying"
+	}
 	if d.Counts.Total > 0 && !d.finished() && done > 0 {
 		status = fmt.Sprintf("%s %d/%d", status, done, d.Counts.Total)
 	}

@@ -1,6 +1,8 @@
 // Package server runs apiscout's scheduler: an asynq PeriodicTaskManager
 // whose configuration provider reads the workspace re-sync schedules from
-// MongoDB, plus an admin HTTP server for /metrics, /livez and /readyz.
+// MongoDB, plus an admin HTTP server for /metrics, /livez and /readyz. With
+// APISCOUT_QUEUE_METRICS=scheduler its /metrics also carries asynq's queue
+// series (asynq_*).
 // Several schedulers may run: every scheduled run has a task id naming its
 // instant, so it is enqueued once.
 package server
@@ -37,7 +39,8 @@ type Options struct {
 //  1. readiness turns 503;
 //  2. the periodic task manager stops (no more enqueues);
 //  3. the admin server stops;
-//  4. the Redis and MongoDB connections close.
+//  4. the queue collector's Redis connection closes (APISCOUT_QUEUE_METRICS
+//     =scheduler), then the Redis and MongoDB connections.
 func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) error {
 	deps, err := service.Connect(ctx, cfg, 30*time.Second)
 	if err != nil {
@@ -47,6 +50,13 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	m := opts.Metrics
 	if m == nil {
 		m = metrics.New()
+	}
+	if cfg.QueueMetrics == config.QueueMetricsScheduler {
+		closeQueueMetrics, err := m.RegisterQueueMetrics(deps.AsynqRedis)
+		if err != nil {
+			return fmt.Errorf("queue metrics: %w", err)
+		}
+		defer closeQueueMetrics() // after the admin server has stopped
 	}
 	health := service.NewHealth(deps)
 
