@@ -85,22 +85,37 @@ func (s *Store) EndpointsByID(ctx context.Context, accountID string, ids []strin
 // reloads and merges again, which is safe because merging is idempotent.
 func (s *Store) SaveEndpoints(ctx context.Context, eps []inventory.Endpoint) error {
 	conflict := false
+	c := s.db.Collection(colEndpoints)
 	err := chunked(eps, func(part []inventory.Endpoint) error {
-		models := make([]mongo.WriteModel, 0, len(part))
+		// New endpoints are inserted (an existing one is a conflict: another
+		// writer created it first); known ones are replaced if their version
+		// is still the one merged from.
+		var fresh []any
+		var models []mongo.WriteModel
 		for _, ep := range part {
+			if ep.Version == 1 {
+				fresh = append(fresh, ep)
+				continue
+			}
 			filter := bson.D{{Key: "_id", Value: ep.ID}, {Key: "account_id", Value: ep.AccountID}, {Key: "version", Value: ep.Version - 1}}
-			models = append(models, mongo.NewReplaceOneModel().SetFilter(filter).SetReplacement(ep).SetUpsert(ep.Version == 1))
+			models = append(models, mongo.NewReplaceOneModel().SetFilter(filter).SetReplacement(ep))
 		}
-		res, err := s.db.Collection(colEndpoints).BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
-		if mongo.IsDuplicateKeyError(err) {
-			conflict = true
-			return nil
+		if len(fresh) > 0 {
+			_, err := c.InsertMany(ctx, fresh, options.InsertMany().SetOrdered(false))
+			if _, dup := duplicateIndices(err); dup {
+				conflict = true
+			} else if err != nil {
+				return err
+			}
 		}
-		if err != nil {
-			return err
-		}
-		if res.MatchedCount+res.UpsertedCount != int64(len(part)) {
-			conflict = true
+		if len(models) > 0 {
+			res, err := c.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
+			if err != nil {
+				return err
+			}
+			if res.MatchedCount != int64(len(models)) {
+				conflict = true
+			}
 		}
 		return nil
 	})
@@ -117,20 +132,11 @@ func (s *Store) SaveEndpoints(ctx context.Context, eps []inventory.Endpoint) err
 // replaced, so writing the same samples twice stores them once.
 func (s *Store) SaveSamples(ctx context.Context, samples []inventory.Sample) error {
 	err := chunked(samples, func(part []inventory.Sample) error {
-		models := make([]mongo.WriteModel, 0, len(part))
-		for _, sm := range part {
-			models = append(models, mongo.NewReplaceOneModel().
-				SetFilter(bson.D{{Key: "_id", Value: sm.ID}}).SetReplacement(sm).SetUpsert(true))
+		docs, ids := make([]any, len(part)), make([]string, len(part))
+		for i, sm := range part {
+			docs[i], ids[i] = sm, sm.ID
 		}
-		var err error
-		// Concurrent upserts of one id can race to insert it; the loser
-		// gets a duplicate key error and succeeds as an update next time.
-		for range 3 {
-			if _, err = s.db.Collection(colSamples).BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); !mongo.IsDuplicateKeyError(err) {
-				break
-			}
-		}
-		return err
+		return insertOrReplace(ctx, s.db.Collection(colSamples), docs, ids)
 	})
 	if err != nil {
 		return fmt.Errorf("store: save samples: %w", err)

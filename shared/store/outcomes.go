@@ -6,7 +6,6 @@ import (
 	"sort"
 
 	"go.mongodb.org/mongo-driver/bson"
-	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"github.com/apiscout/apiscout/shared/inventory"
 )
@@ -38,7 +37,7 @@ func (s *Store) SaveOutcomes(ctx context.Context, accountID, importID, key strin
 			ID: fmt.Sprintf("%s:%s:%d", importID, key, part), AccountID: accountID, ImportID: importID,
 			Seq: seq, Rows: rows[part*OutcomeRowsPerDoc : end],
 		}
-		if _, err := c.ReplaceOne(ctx, bson.D{{Key: "_id", Value: doc.ID}}, doc, options.Replace().SetUpsert(true)); err != nil {
+		if err := insertOrReplace(ctx, c, []any{doc}, []string{doc.ID}); err != nil {
 			return fmt.Errorf("store: save outcomes: %w", err)
 		}
 	}

@@ -149,6 +149,16 @@ func TestEndpointsAndSamples(t *testing.T) {
 	}
 	require.NoError(t, s.SaveSamples(ctx, samples))
 	require.NoError(t, s.SaveSamples(ctx, samples), "samples are upserted by id")
+	// A write mixing stored samples (changed) with new ones replaces the
+	// stored ones and inserts the others.
+	mixed := []inventory.Sample{samples[0], {ID: "s_new", AccountID: "acc_1", EndpointID: "ep_0", Response: inventory.SampleResponse{Status: 201}}}
+	mixed[0].Response.Status = 204
+	require.NoError(t, s.SaveSamples(ctx, mixed))
+	got, err := s.SamplesByID(ctx, "acc_1", []string{samples[0].ID, "s_new"})
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	require.Equal(t, []int{204, 201}, []int{got[0].Response.Status, got[1].Response.Status})
+	require.NoError(t, s.DeleteSamples(ctx, "acc_1", []string{"s_new"}))
 	require.NoError(t, s.SaveEndpoints(ctx, eps))
 	require.ErrorIs(t, s.SaveEndpoints(ctx, eps), store.ErrConflict, "a stale version conflicts")
 
@@ -169,7 +179,7 @@ func TestEndpointsAndSamples(t *testing.T) {
 	}
 	require.NoError(t, s.SaveEndpoints(ctx, stored))
 
-	got, err := s.SamplesByID(ctx, "acc_1", []string{"s_3_2", "s_3_1", "missing"})
+	got, err = s.SamplesByID(ctx, "acc_1", []string{"s_3_2", "s_3_1", "missing"})
 	require.NoError(t, err)
 	require.Len(t, got, 2)
 	require.Equal(t, "s_3_2", got[0].ID, "samples come back in the order asked")

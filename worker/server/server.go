@@ -66,6 +66,10 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			retried, _ := asynq.GetRetryCount(ctx)
 			maxRetry, _ := asynq.GetMaxRetry(ctx)
 			id, _ := asynq.GetTaskID(ctx)
+			if !replayer.IsFailure(err) { // rate limited: back to the queue, counted in metrics
+				log.Debug("task postponed", "task_type", t.Type(), "task_id", id, "error", err)
+				return
+			}
 			log.Warn("task failed", "task_type", t.Type(), "task_id", id, "retry", retried, "max_retry", maxRetry, "error", err)
 		}),
 	})
