@@ -67,6 +67,7 @@ type Server struct {
 	now     func() time.Time
 	echo    *echo.Echo
 	ws      *workspaceAPI
+	web     *web
 }
 
 // New builds the Echo application.
@@ -93,6 +94,7 @@ func New(cfg config.Config, st Store, q Enqueuer, state ReplayState, health *ser
 	v1.GET("/collections/:id/endpoints", s.listEndpoints)
 	v1.GET("/endpoints/:id", s.getEndpoint)
 	s.workspaceRoutes(v1)
+	s.webRoutes(e)
 	s.echo = e
 	return s
 }
