@@ -221,26 +221,6 @@ type endpointView struct {
 	Samples     []inventory.Sample `json:"samples,omitempty"`
 }
 
-func (s *Server) listEndpoints(c echo.Context) error {
-	ctx := c.Request().Context()
-	if _, err := s.store.GetCollection(ctx, accountID(c), c.Param("id")); err != nil {
-		return notFound(err)
-	}
-	p, limit, err := pageOf(c)
-	if err != nil {
-		return err
-	}
-	eps, err := s.endpointsOf(c, p)
-	if err != nil {
-		return err
-	}
-	views := make([]endpointView, len(eps))
-	for i, ep := range eps {
-		views[i] = endpointView{Endpoint: ep, SampleCount: len(ep.SampleIDs)}
-	}
-	return respondList(c, views, limit, func(v endpointView) string { return v.ID })
-}
-
 func (s *Server) getEndpoint(c echo.Context) error {
 	v, err := s.endpointWithSamples(c.Request().Context(), accountID(c), c.Param("id"))
 	if err != nil {

@@ -36,7 +36,7 @@ type Store interface {
 	Outcomes(ctx context.Context, accountID, importID string) ([]inventory.RequestOutcome, error)
 	GetCollection(ctx context.Context, accountID, id string) (inventory.Collection, error)
 	ListCollections(ctx context.Context, accountID string, p store.Page) ([]inventory.Collection, error)
-	ListEndpoints(ctx context.Context, accountID, collectionID string, p store.Page) ([]inventory.Endpoint, error)
+	QueryEndpoints(ctx context.Context, accountID, collectionID string, q store.EndpointQuery) ([]inventory.Endpoint, error)
 	GetEndpoint(ctx context.Context, accountID, id string) (inventory.Endpoint, error)
 	SamplesByID(ctx context.Context, accountID string, ids []string) ([]inventory.Sample, error)
 	WorkspaceStore

@@ -42,7 +42,6 @@ type WorkspaceStore interface {
 	DeleteSchedule(ctx context.Context, accountID, id string) error
 	SchedulesUsingCredential(ctx context.Context, accountID, credentialID string) ([]workspace.Schedule, error)
 	ImportsByID(ctx context.Context, accountID string, ids []string) ([]inventory.Import, error)
-	ListEndpointsFiltered(ctx context.Context, accountID, collectionID string, removed *bool, p store.Page) ([]inventory.Endpoint, error)
 }
 
 // maxRequestBytes caps the JSON body of the workspace routes.
@@ -530,20 +529,4 @@ func (s *Server) removeSchedule(ctx context.Context, account, ws string) error {
 	}
 	s.log.Info("schedule deleted", "account_id", account, "workspace_id", ws)
 	return nil
-}
-
-// endpointsOf lists a collection's endpoints, filtered by the removed
-// query parameter: true (only those a sync found gone), false (only
-// present ones), absent (all).
-func (s *Server) endpointsOf(c echo.Context, p store.Page) ([]inventory.Endpoint, error) {
-	var removed *bool
-	switch v := c.QueryParam("removed"); v {
-	case "":
-	case "true", "false":
-		b := v == "true"
-		removed = &b
-	default:
-		return nil, newError(http.StatusBadRequest, "invalid_filter", "removed must be true or false")
-	}
-	return s.store.ListEndpointsFiltered(c.Request().Context(), accountID(c), c.Param("id"), removed, p)
 }
