@@ -154,13 +154,24 @@ func (s *Server) listEndpoints(c echo.Context) error {
 	if _, err := s.store.GetCollection(ctx, accountID(c), c.Param("id")); err != nil {
 		return notFound(err)
 	}
-	q, limit, err := endpointQuery(c)
+	out, err := s.endpointPage(c)
 	if err != nil {
 		return err
 	}
-	eps, err := s.store.QueryEndpoints(ctx, accountID(c), c.Param("id"), q)
+	return c.JSON(http.StatusOK, out)
+}
+
+// endpointPage reads one page of collection c.Param("id")'s endpoints with
+// the filters, sort, limit and cursor of the query string (the JSON list
+// and the web page's table).
+func (s *Server) endpointPage(c echo.Context) (list[endpointView], error) {
+	q, limit, err := endpointQuery(c)
 	if err != nil {
-		return err
+		return list[endpointView]{}, err
+	}
+	eps, err := s.store.QueryEndpoints(c.Request().Context(), accountID(c), c.Param("id"), q)
+	if err != nil {
+		return list[endpointView]{}, err
 	}
 	out := list[endpointView]{Items: make([]endpointView, 0, min(len(eps), limit))}
 	for _, ep := range eps[:min(len(eps), limit)] {
@@ -170,5 +181,5 @@ func (s *Server) listEndpoints(c echo.Context) error {
 		next := encodeEndpointCursor(q.Sort, store.CursorOf(eps[limit-1]))
 		out.NextCursor = &next
 	}
-	return c.JSON(http.StatusOK, out)
+	return out, nil
 }

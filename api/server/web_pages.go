@@ -105,6 +105,9 @@ func (s *Server) webUpload(c echo.Context) error {
 	r.Body = http.MaxBytesReader(c.Response(), r.Body, 2*max+maxOptionsBytes+1<<20)
 	mr, err := r.MultipartReader()
 	if err != nil {
+		if err := s.checkCSRF(c, c.FormValue(csrfField)); err != nil {
+			return err
+		}
 		return pageError(http.StatusBadRequest, "Send the form as multipart/form-data.")
 	}
 	up, form, csrf := &upload{}, &uploadForm{}, ""
@@ -321,33 +324,30 @@ func (s *Server) webCollection(c echo.Context) error {
 	if err != nil {
 		return notFound(err)
 	}
-	p, limit, err := pageOf(c)
-	if err != nil {
-		return err
-	}
 	f := endpointFilters{
 		Method: c.QueryParam("method"), Host: c.QueryParam("host"), PathPrefix: c.QueryParam("path_prefix"),
 		Q: c.QueryParam("q"), AuthType: c.QueryParam("auth_type"), SensitiveType: c.QueryParam("sensitive_type"),
 		Status: c.QueryParam("status"), Removed: c.QueryParam("removed"), Sort: c.QueryParam("sort"),
 	}
-	// The same filtering as GET /v1/collections/{id}/endpoints.
-	eps, err := s.endpointsOf(c, p)
-	if err != nil {
+	data := map[string]any{
+		"Collection": col, "Filters": f, "Filtered": f != (endpointFilters{Sort: f.Sort}),
+		"Methods":   []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"},
+		"AuthTypes": authtype.All, "Sensitive": sensitive.Types, "Sorts": store.EndpointSorts,
+	}
+	// The same query as GET /v1/collections/{id}/endpoints; a bad filter
+	// is shown above the form, which stays usable.
+	page, err := s.endpointPage(c)
+	var ae *apiError
+	switch {
+	case errors.As(err, &ae) && ae.Status == http.StatusBadRequest:
+		c.Set("form_error", ae.Message)
+		return s.render(c, http.StatusBadRequest, "collection", col.Name, "collections", data)
+	case err != nil:
 		return err
 	}
-	views := make([]endpointView, len(eps))
-	for i, ep := range eps {
-		views[i] = endpointView{Endpoint: ep, SampleCount: len(ep.SampleIDs)}
-	}
-	views, next := pageOfItems(views, limit, func(v endpointView) string { return v.ID })
-	data := map[string]any{
-		"Collection": col, "Endpoints": views, "Filters": f, "Filtered": f != (endpointFilters{}),
-		"Methods":   []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"},
-		"AuthTypes": []authtype.Type{authtype.Bearer, authtype.Basic, authtype.APIKey, authtype.JWT, authtype.OAuth1, authtype.AWSSigV4, authtype.Digest, authtype.Cookie, authtype.Other, authtype.Unauthenticated},
-		"Sensitive": sensitive.Types,
-	}
-	if next != "" {
-		data["Next"] = withQuery(c, "cursor", next)
+	data["Endpoints"] = page.Items
+	if page.NextCursor != nil {
+		data["Next"] = withQuery(c, "cursor", *page.NextCursor)
 	}
 	return s.render(c, http.StatusOK, "collection", col.Name, "collections", data)
 }
