@@ -39,6 +39,7 @@ type Store interface {
 	QueryEndpoints(ctx context.Context, accountID, collectionID string, q store.EndpointQuery) ([]inventory.Endpoint, error)
 	GetEndpoint(ctx context.Context, accountID, id string) (inventory.Endpoint, error)
 	SamplesByID(ctx context.Context, accountID string, ids []string) ([]inventory.Sample, error)
+	CollectionEndpoints(ctx context.Context, accountID, collectionID string) ([]inventory.Endpoint, error)
 	WorkspaceStore
 }
 
@@ -92,6 +93,7 @@ func New(cfg config.Config, st Store, q Enqueuer, state ReplayState, health *ser
 	v1.GET("/collections", s.listCollections)
 	v1.GET("/collections/:id", s.getCollection)
 	v1.GET("/collections/:id/endpoints", s.listEndpoints)
+	v1.GET("/collections/:id/openapi", s.exportOpenAPI)
 	v1.GET("/endpoints/:id", s.getEndpoint)
 	s.workspaceRoutes(v1)
 	s.webRoutes(e)

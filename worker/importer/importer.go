@@ -34,6 +34,7 @@ type Store interface {
 	SetImportReplaying(ctx context.Context, accountID, id string, r store.ImportResult) error
 	assemble.Store
 	CollectionEndpointIDs(ctx context.Context, accountID, collectionID string) ([]string, error)
+	CollectionEndpoints(ctx context.Context, accountID, collectionID string) ([]inventory.Endpoint, error)
 	MarkEndpointsRemoved(ctx context.Context, accountID string, ids []string, now time.Time) error
 }
 
@@ -176,8 +177,15 @@ func (h *Handler) run(ctx context.Context, imp inventory.Import) (store.ImportRe
 	}
 	colID := inventory.CollectionID(imp.AccountID, coll.PostmanID, data)
 	data = nil // the plan holds what is needed; let a 25 MiB file go.
+	// The collection's stored endpoints: a new concrete path that fits one
+	// of their templates joins it.
+	known, err := h.store.CollectionEndpoints(ctx, imp.AccountID, colID)
+	if err != nil {
+		return res, err
+	}
 	plan := inventory.PlanImport(coll, colID, inventory.PlanOptions{
 		AccountID: imp.AccountID, ImportID: imp.ID, Now: imp.CreatedAt, SampleBodyMax: h.cfg.SampleBodyMax,
+		Known: known,
 	})
 	res.CollectionID, res.CollectionName, res.Schema = colID, coll.Name, coll.Schema
 	replays := h.classify(coll, &plan, imp.Options)

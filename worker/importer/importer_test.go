@@ -2,7 +2,9 @@ package importer_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -179,5 +181,83 @@ func TestConcurrentImportsOfOneCollection(t *testing.T) {
 	require.Len(t, eps, 3)
 	for _, ep := range eps {
 		require.LessOrEqual(t, len(ep.SampleIDs), 2, "identical saved responses share one sample")
+	}
+}
+
+// collectionFile is a v2.1 collection of one GET request written as url,
+// with one saved response per URL in sent (its originalRequest).
+func collectionFile(t *testing.T, postmanID, url string, sent ...string) []byte {
+	t.Helper()
+	var examples []any
+	for i, u := range sent {
+		examples = append(examples, map[string]any{
+			"name": fmt.Sprint("example ", i), "code": 200, "originalRequest": map[string]any{"method": "GET", "url": u},
+			"header": []any{map[string]any{"key": "Content-Type", "value": "application/json"}},
+			"body":   fmt.Sprintf(`{"n": %d}`, i),
+		})
+	}
+	data, err := json.Marshal(map[string]any{
+		"info": map[string]any{"_postman_id": postmanID, "name": "Known templates",
+			"schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+		"item": []any{map[string]any{"name": url, "request": map[string]any{"method": "GET", "url": url}, "response": examples}},
+	})
+	require.NoError(t, err)
+	return data
+}
+
+// TestKnownTemplates: a later import's sample whose path has no template
+// of its own in the collection joins a template an earlier import stored,
+// even when the later collection no longer has the request that declared
+// it; a path the collection writes literally keeps its own endpoint.
+func TestKnownTemplates(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		second []byte
+		// paths of the endpoints after the second import, by template
+		want map[string][]string
+	}{
+		{
+			name:   "an example's word joins the stored declared parameter",
+			second: collectionFile(t, "p-1", "https://api.test/orders/ABCDEF", "https://api.test/orders/ABCDEF", "https://api.test/orders/XYZABC"),
+			want:   map[string][]string{"/orders/{orderId}": {"/orders/7", "/orders/XYZABC"}, "/orders/ABCDEF": {"/orders/ABCDEF"}},
+		},
+		{
+			name:   "a value joins it with the stored name",
+			second: collectionFile(t, "p-1", "https://api.test/orders/9", "https://api.test/orders/9"),
+			want:   map[string][]string{"/orders/{orderId}": {"/orders/7", "/orders/9"}},
+		},
+		{
+			name:   "another collection does not share templates",
+			second: collectionFile(t, "p-2", "https://api.test/orders/ABCDEF", "https://api.test/orders/XYZABC"),
+			want:   map[string][]string{"/orders/XYZABC": {"/orders/XYZABC"}},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, 10)
+			first := collectionFile(t, "p-1", "https://api.test/orders/:orderId", "https://api.test/orders/7")
+			require.NoError(t, b.handler.ProcessTask(ctx, b.queue(t, "imp_1", first)))
+			require.NoError(t, b.handler.ProcessTask(ctx, b.queue(t, "imp_2", tc.second)))
+			imp, err := b.store.GetImport(ctx, "acc_1", "imp_2")
+			require.NoError(t, err)
+			require.Equal(t, inventory.StatusCompleted, imp.Status, imp.Error)
+			eps, err := b.store.CollectionEndpoints(ctx, "acc_1", imp.CollectionID)
+			require.NoError(t, err)
+			got := map[string][]string{}
+			for _, ep := range eps {
+				got[ep.Path] = ep.Paths
+			}
+			require.Equal(t, tc.want, got)
+
+			tpl, err := b.store.EndpointTemplates(ctx, "acc_1", imp.CollectionID)
+			require.NoError(t, err)
+			require.Len(t, tpl, len(eps))
+			for i, ep := range eps {
+				require.Equal(t, inventory.Endpoint{ID: ep.ID, Method: "GET", Host: "api.test", Path: ep.Path, PathParams: ep.PathParams}, tpl[i],
+					"templates carry only what templating reads")
+			}
+		})
 	}
 }

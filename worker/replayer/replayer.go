@@ -34,6 +34,7 @@ type Store interface {
 	GetImport(ctx context.Context, accountID, id string) (inventory.Import, error)
 	GetBlob(ctx context.Context, id string) ([]byte, error)
 	SaveOutcomes(ctx context.Context, accountID, importID, key string, seq int, rows []inventory.RequestOutcome) error
+	EndpointTemplates(ctx context.Context, accountID, collectionID string) ([]inventory.Endpoint, error)
 	assemble.Store
 }
 
@@ -420,8 +421,14 @@ func (r *Replayer) write(ctx context.Context, b tasks.ReplayBatch, indices []int
 			return err
 		}
 	}
+	// Replayed paths join the collection's stored templates they fit, as
+	// saved responses do.
+	known, err := r.store.EndpointTemplates(ctx, imp.AccountID, imp.CollectionID)
+	if err != nil {
+		return err
+	}
 	planner := inventory.NewReplayPlanner(l.coll, imp.CollectionID, inventory.PlanOptions{
-		AccountID: imp.AccountID, ImportID: imp.ID, Now: imp.CreatedAt,
+		AccountID: imp.AccountID, ImportID: imp.ID, Now: imp.CreatedAt, Known: known,
 	})
 	rows := make([]inventory.RequestOutcome, 0, len(indices))
 	for _, idx := range indices {
