@@ -113,6 +113,7 @@ func (s *Server) webRoutes(e *echo.Echo) {
 	ui.POST("/imports/:id/cancel", s.webCancelImport, in, csrf)
 	ui.GET("/collections", s.webCollections, in)
 	ui.GET("/collections/:id", s.webCollection, in)
+	ui.GET("/collections/:id/openapi", s.exportOpenAPI, in) // the same export as /v1 (format=yaml)
 	ui.GET("/endpoints/:id", s.webEndpoint, in)
 	ui.GET("/workspaces", s.webWorkspaces, in)
 	ui.POST("/credentials", s.webAddCredential, in, csrf)

@@ -320,6 +320,17 @@ func TestWebPages(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
 	require.Contains(t, page, "status must be an HTTP status code")
 
+	resp, page = w.get(t, "/ui/collections/"+imp.CollectionID+"/openapi")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, resp.Header.Get("Content-Type"), "application/json")
+	require.Contains(t, page, `"openapi": "3.1.0"`)
+	resp, page = w.get(t, "/ui/collections/"+imp.CollectionID+"/openapi?format=yaml")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, page, "openapi: 3.1.0")
+	resp, _ = w.get(t, "/ui/collections/"+imp.CollectionID+"/openapi?format=xml")
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	require.Contains(t, resp.Header.Get("Content-Type"), "text/html")
+
 	resp, page = w.get(t, "/ui/endpoints/"+ep[1])
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Contains(t, page, "Samples")
@@ -337,7 +348,7 @@ func TestWebPages(t *testing.T) {
 	other := signIn(t, b, b.tokenB)
 	for _, path := range []string{
 		"/ui/imports/" + imp.ID, "/ui/imports/" + imp.ID + "/progress", "/ui/imports/" + imp.ID + "/report.csv",
-		"/ui/collections/" + imp.CollectionID, "/ui/endpoints/" + ep[1], "/ui/syncs/syn_nope", "/ui/credentials/pmc_nope",
+		"/ui/collections/" + imp.CollectionID, "/ui/collections/" + imp.CollectionID + "/openapi", "/ui/endpoints/" + ep[1], "/ui/syncs/syn_nope", "/ui/credentials/pmc_nope",
 		"/ui/nothing/here",
 	} {
 		resp, page = other.get(t, path)
