@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	apiserver "github.com/apiscout/apiscout/api/server"
+	"github.com/apiscout/apiscout/shared/postmanapi/postmanfake"
 )
 
 // webClient is a browser without a browser: it keeps the session cookie
@@ -364,4 +365,82 @@ func TestWebPages(t *testing.T) {
 		strings.NewReader(url.Values{"csrf": {csrf}}.Encode()))
 	require.Equal(t, http.StatusConflict, resp.StatusCode)
 	require.Contains(t, page, "already completed")
+}
+
+// TestWebWorkspaces goes through the workspace pages against the fake
+// Postman API: add a credential, list its workspaces, sync now, set and
+// stop a schedule, read the history, delete the credential. The key is
+// never on a page.
+func TestWebWorkspaces(t *testing.T) {
+	t.Parallel()
+	b := wsSetup(t, wsOptions{env: map[string]string{"APISCOUT_SCHEDULE_MIN_INTERVAL": "15m"}})
+	require.NoError(t, b.fake.SetCollection("7-example", "example-id", "2026-01-01T00:00:00.000Z", exampleCollection(t)))
+	b.fake.AddWorkspace(postmanfake.Workspace{ID: "ws-web", Name: "Web team", Type: "team", Collections: []string{"7-example"}})
+	w := signIn(t, b.testBundle, b.tokenA)
+	csrf := w.csrfOf(t, "/ui/workspaces")
+	noKey := func(page string) {
+		t.Helper()
+		require.NotContains(t, page, postmanKey)
+		require.NotContains(t, page, postmanKey[5:20])
+	}
+
+	resp, page := w.post(t, "/ui/credentials", url.Values{"csrf": {csrf}, "name": {"team"}, "api_key": {"PMAK-refused-by-postman"}})
+	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
+	require.Contains(t, page, "Postman rejected the API key")
+	require.NotContains(t, page, "PMAK-refused-by-postman")
+
+	resp, page = w.post(t, "/ui/credentials", url.Values{"csrf": {csrf}, "name": {"team"}, "api_key": {postmanKey}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode, page)
+	credPath := resp.Header.Get("Location")
+	require.Regexp(t, `^/ui/credentials/pmc_`, credPath)
+	credID := strings.TrimPrefix(credPath, "/ui/credentials/")
+	resp, page = w.get(t, credPath)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, page, "Web team")
+	require.Contains(t, page, "****"+postmanKey[len(postmanKey)-4:])
+	require.Contains(t, page, `href="/ui/workspaces/ws-web?credential=`+credID+`"`)
+	noKey(page)
+	resp, page = w.get(t, "/ui/workspaces")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	noKey(page)
+
+	resp, page = w.get(t, "/ui/workspaces/ws-web?credential="+credID)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, page, "No sync yet.")
+	resp, page = w.post(t, "/ui/workspaces/ws-web/sync", url.Values{"csrf": {csrf}, "credential_id": {credID}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode, page)
+	syncPath := resp.Header.Get("Location")
+	require.Regexp(t, `^/ui/syncs/syn_`, syncPath)
+	sy := b.waitSync(t, strings.TrimPrefix(syncPath, "/ui/syncs/"))
+	require.Equal(t, "completed", sy.Status)
+	resp, page = w.get(t, syncPath)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, page, "/ui/imports/"+sy.Collections[0].ImportID)
+	require.NotContains(t, page, "data-refresh", "a finished sync does not reload")
+	resp, page = w.get(t, "/ui/workspaces/ws-web")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, page, `href="/ui/syncs/`+sy.ID+`"`)
+
+	// Schedules: the API's rules, shown on the form.
+	resp, page = w.post(t, "/ui/workspaces/ws-web/schedule", url.Values{"csrf": {csrf}, "credential_id": {credID}, "cron": {"* * * * *"}})
+	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
+	require.Contains(t, page, "the shortest period allowed is 15m0s")
+	resp, _ = w.post(t, "/ui/workspaces/ws-web/schedule", url.Values{"csrf": {csrf}, "credential_id": {credID}, "cron": {"0 * * * *"}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	resp, page = w.get(t, "/ui/workspaces/ws-web")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, page, "Runs <code>0 * * * *</code>")
+
+	// A credential a schedule uses cannot go; once the schedule stops, it can.
+	resp, page = w.post(t, "/ui/credentials/"+credID+"/delete", url.Values{"csrf": {csrf}})
+	require.Equal(t, http.StatusConflict, resp.StatusCode)
+	require.Contains(t, page, "schedules use this credential")
+	resp, _ = w.post(t, "/ui/workspaces/ws-web/schedule/delete", url.Values{"csrf": {csrf}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	_, page = w.get(t, "/ui/workspaces/ws-web")
+	require.Contains(t, page, "No schedule.")
+	resp, _ = w.post(t, "/ui/credentials/"+credID+"/delete", url.Values{"csrf": {csrf}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	_, page = w.get(t, "/ui/workspaces")
+	require.Contains(t, page, "No credential stored yet.")
 }
