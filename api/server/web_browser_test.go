@@ -159,6 +159,7 @@ func TestWebBrowser(t *testing.T) {
 	require.Equal(t, "skip", eval[string](t, ctx, `document.activeElement.className`))
 
 	// Upload the collection with the default options.
+	screenshot(t, ctx, "upload", false)
 	step(t, ctx, time.Minute, "upload",
 		chromedp.SetUploadFiles(chromedp.ID("file"), []string{file}),
 		chromedp.Click(chromedp.CSS(`main form button[type="submit"]`)),
