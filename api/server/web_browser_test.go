@@ -175,6 +175,10 @@ func TestWebBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("report")),
 	)
 	require.Equal(t, loc, eval[string](t, ctx, `location.pathname`))
+	// The page polled the progress fragment (the API counts requests by
+	// route) rather than reloading itself.
+	metrics := b.get(t, "/metrics", "")
+	require.Contains(t, string(metrics.Body), `route="/ui/imports/:id/progress"`)
 	screenshot(t, ctx, "import", false)
 	progress := eval[string](t, ctx, `document.getElementById("progress").innerText`)
 	require.Contains(t, progress, "112 of 112 requests done")
@@ -234,5 +238,15 @@ func TestWebBrowser(t *testing.T) {
 	step(t, ctx, 10*time.Second, "to the samples", chromedp.Click(chromedp.CSS(`nav.toc a[href="#samples-h"]`)))
 	waitFor(t, ctx, 10*time.Second, `location.hash === "#samples-h"`)
 	screenshot(t, ctx, "endpoint-samples", false)
+
+	// The other pages open and read in the browser too.
+	for _, page := range []string{"workspaces", "operators", "imports", "collections"} {
+		step(t, ctx, time.Minute, page,
+			chromedp.Click(chromedp.CSS(`nav[aria-label="Main"] a[href="/ui/`+page+`"]`)),
+		)
+		waitFor(t, ctx, 30*time.Second, `location.pathname === "/ui/`+page+`" && document.querySelector("h1")`)
+		require.Equal(t, "page", eval[string](t, ctx, `document.querySelector('nav[aria-label="Main"] a[aria-current]').getAttribute("aria-current")`))
+		screenshot(t, ctx, page, false)
+	}
 	t.Logf("screenshots in %s", artifactsDir)
 }

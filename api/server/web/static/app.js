@@ -20,6 +20,7 @@
     var timer = window.setTimeout(function tick() {
       fetch(url, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
         .then(function (r) {
+          if (r.status === 401) window.location.reload(); // signed out: to the sign-in form
           if (!r.ok) throw new Error("HTTP " + r.status);
           return r.text();
         })
@@ -31,6 +32,13 @@
           var next = tpl.content.firstElementChild;
           if (!next) return;
           cur.replaceWith(next);
+          // Tell screen readers when the status changes, not every tick.
+          var live = document.getElementById("import-live");
+          var status = next.getAttribute("data-status");
+          if (live && status !== cur.getAttribute("data-status")) {
+            var lead = next.querySelector(".lead");
+            live.textContent = lead ? lead.textContent.replace(/\s+/g, " ").trim() : status;
+          }
           if (next.hasAttribute("data-poll")) {
             timer = window.setTimeout(tick, 1000);
           } else if (reload) {
