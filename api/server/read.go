@@ -77,7 +77,11 @@ func (s *Server) getImport(c echo.Context) error {
 	if err := s.withProgress(c.Request().Context(), &imp); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, imp)
+	v, err := s.importView(c, imp)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
 }
 
 // withProgress adds the live replay counters of a running import.
