@@ -58,6 +58,9 @@ type Config struct {
 	SamplesPerEndpoint int
 	// SampleBodyMax caps stored bodies; 0 keeps them whole.
 	SampleBodyMax int
+	// NoRedaction stores samples as saved. False (the default) redacts
+	// credentials and detected sensitive values.
+	NoRedaction bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// CheckHost refuses replay targets before any lookup (the egress
@@ -186,7 +189,7 @@ func (h *Handler) run(ctx context.Context, imp inventory.Import) (store.ImportRe
 	}
 	plan := inventory.PlanImport(coll, colID, inventory.PlanOptions{
 		AccountID: imp.AccountID, ImportID: imp.ID, Now: imp.CreatedAt, SampleBodyMax: h.cfg.SampleBodyMax,
-		Known: prev,
+		NoRedaction: h.cfg.NoRedaction, Known: prev,
 	})
 	res.CollectionID, res.CollectionName, res.Schema = colID, coll.Name, coll.Schema
 	replays := h.classify(coll, &plan, imp.Options)

@@ -18,6 +18,7 @@ import (
 	"github.com/apiscout/apiscout/shared/changes"
 	"github.com/apiscout/apiscout/shared/inventory"
 	"github.com/apiscout/apiscout/shared/metrics"
+	"github.com/apiscout/apiscout/shared/sensitive"
 	"github.com/apiscout/apiscout/shared/store"
 	"github.com/apiscout/apiscout/shared/tasks"
 	"github.com/apiscout/apiscout/shared/testenv"
@@ -34,13 +35,18 @@ type testBundle struct {
 
 func setup(t *testing.T, keep int) *testBundle {
 	t.Helper()
+	return setupWith(t, importer.Config{SamplesPerEndpoint: keep})
+}
+
+func setupWith(t *testing.T, cfg importer.Config) *testBundle {
+	t.Helper()
 	uri, db := testenv.Mongo(t)
 	ctx := context.Background()
 	s, err := store.Open(ctx, uri, db)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Close(context.Background()) })
 	require.NoError(t, s.EnsureIndexes(ctx))
-	h := importer.New(s, metrics.New(), slog.New(slog.NewTextHandler(io.Discard, nil)), importer.Config{SamplesPerEndpoint: keep})
+	h := importer.New(s, metrics.New(), slog.New(slog.NewTextHandler(io.Discard, nil)), cfg)
 	return &testBundle{store: s, handler: h}
 }
 
@@ -389,4 +395,58 @@ func TestChangeFeed(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, sets, len(steps), "every import records a set, one that changed nothing too")
 	require.Equal(t, "imp_05", sets[0].ImportID)
+}
+
+// TestRedactionSwitch imports a request with a bearer token and an answer
+// with an email, with redaction on (the default) and off.
+func TestRedactionSwitch(t *testing.T) {
+	t.Parallel()
+	const token, email = "Bearer tok-7d1e94c2b8", "jane.doe@example.com"
+	data, err := json.Marshal(map[string]any{
+		"info": map[string]any{"_postman_id": "p-redact", "name": "Redaction",
+			"schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+		"item": []any{map[string]any{
+			"name": "me",
+			"request": map[string]any{"method": "GET", "url": "https://api.test/me",
+				"header": []any{map[string]any{"key": "Authorization", "value": token}}},
+			"response": []any{map[string]any{
+				"name": "ok", "code": 200, "body": `{"email": "` + email + `"}`,
+				"originalRequest": map[string]any{"method": "GET", "url": "https://api.test/me",
+					"header": []any{map[string]any{"key": "Authorization", "value": token}}},
+			}},
+		}},
+	})
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name        string
+		noRedaction bool
+	}{
+		{"redacted by default", false},
+		{"kept as saved when switched off", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			b := setupWith(t, importer.Config{SamplesPerEndpoint: 10, NoRedaction: tc.noRedaction})
+			require.NoError(t, b.handler.ProcessTask(ctx, b.queue(t, "imp_1", data)))
+			imp, err := b.store.GetImport(ctx, "acc_1", "imp_1")
+			require.NoError(t, err)
+			eps, err := b.store.CollectionEndpoints(ctx, "acc_1", imp.CollectionID)
+			require.NoError(t, err)
+			require.Len(t, eps, 1)
+			require.Contains(t, eps[0].SensitiveTypes, sensitive.Email, "detection runs either way")
+			samples, err := b.store.SamplesByID(ctx, "acc_1", eps[0].SampleIDs)
+			require.NoError(t, err)
+			require.Len(t, samples, 1)
+			raw, err := json.Marshal(samples[0])
+			require.NoError(t, err)
+			if tc.noRedaction {
+				require.Contains(t, string(raw), "tok-7d1e94c2b8")
+				require.Contains(t, string(raw), email)
+			} else {
+				require.NotContains(t, string(raw), "tok-7d1e94c2b8")
+				require.NotContains(t, string(raw), email)
+			}
+		})
+	}
 }

@@ -56,6 +56,10 @@ type Config struct {
 	MaxInFlightPerAccount int
 	// TaskMaxRetry is the retry count of finalize tasks.
 	TaskMaxRetry int
+	// NoRedaction stores replayed samples as sent and received. False (the
+	// default) redacts credentials before a result is parked in Redis and
+	// credentials and detected sensitive values in the stored sample.
+	NoRedaction bool
 	// MaxLocalWait is how long a task waits in place for its turn at a
 	// host's rate limit before it gives its worker slot back to the queue.
 	// Default 10 s.
@@ -225,16 +229,20 @@ func (r *Replayer) ProcessRequest(ctx context.Context, t *asynq.Task) error {
 	switch replay.Judge(ans.Status, keep) {
 	case replay.Keep:
 		res.Outcome = inventory.OutcomeImported
+		headers, url := replay.RedactHeaders, replay.RedactURL
+		if r.cfg.NoRedaction {
+			headers, url = replay.Headers, func(s string) string { return s }
+		}
 		res.Request = &inventory.SampleRequest{
 			Method:  req.Built.Method,
-			URL:     replay.RedactURL(req.Built.URL.Raw),
-			Headers: replay.RedactHeaders(ans.SentHeader),
+			URL:     url(req.Built.URL.Raw),
+			Headers: headers(ans.SentHeader),
 		}
 		if req.Built.Body != nil {
 			res.Request.Body = req.Built.Body.Raw
 		}
 		res.Response = &inventory.SampleResponse{
-			Status: ans.Status, Headers: replay.RedactHeaders(ans.Header),
+			Status: ans.Status, Headers: headers(ans.Header),
 			Body: string(ans.Body), BodyTruncated: ans.Truncated,
 		}
 	case replay.Retry:
@@ -430,7 +438,7 @@ func (r *Replayer) write(ctx context.Context, b tasks.ReplayBatch, indices []int
 		return err
 	}
 	planner := inventory.NewReplayPlanner(l.coll, imp.CollectionID, inventory.PlanOptions{
-		AccountID: imp.AccountID, ImportID: imp.ID, Now: imp.CreatedAt, Known: known,
+		AccountID: imp.AccountID, ImportID: imp.ID, Now: imp.CreatedAt, Known: known, NoRedaction: r.cfg.NoRedaction,
 	})
 	rows := make([]inventory.RequestOutcome, 0, len(indices))
 	for _, idx := range indices {
