@@ -248,6 +248,8 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		{name: "endpoints", method: "GET", path: "/v1/collections/" + imp.CollectionID + "/endpoints", header: bearer, status: 200},
 		{name: "endpoints filtered and sorted", method: "GET", path: "/v1/collections/" + imp.CollectionID + "/endpoints?method=get,post&removed=false&sort=-last_seen&limit=1", header: bearer, status: 200},
 		{name: "endpoint", method: "GET", path: "/v1/endpoints/" + eps[0]["id"].(string), header: bearer, status: 200},
+		{name: "changes", method: "GET", path: "/v1/collections/" + imp.CollectionID + "/changes", header: bearer, status: 200},
+		{name: "changes, unknown collection", method: "GET", path: "/v1/collections/col_nope/changes", header: bearer, status: 404},
 		{name: "export OpenAPI", method: "GET", path: "/v1/collections/" + imp.CollectionID + "/openapi", header: bearer, status: 200},
 		{name: "export OpenAPI as YAML", method: "GET", path: "/v1/collections/" + imp.CollectionID + "/openapi?format=yaml", header: bearer, status: 200},
 		{name: "export OpenAPI, bad format", method: "GET", path: "/v1/collections/" + imp.CollectionID + "/openapi?format=xml", header: bearer, status: 400, invalidRequest: true},

@@ -74,7 +74,11 @@ func (s *Server) getImport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, imp)
+	v, err := s.importView(c, imp)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
 }
 
 // importWithProgress reads an import with its live replay counters.

@@ -90,6 +90,8 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		{colEndpoints, endpointKeys("sensitive_types"), false},
 		{colEndpoints, endpointKeys("status_codes"), false},
 		{colSamples, bson.D{{Key: "account_id", Value: 1}, {Key: "endpoint_id", Value: 1}}, false},
+		{colChanges, bson.D{{Key: "account_id", Value: 1}, {Key: "collection_id", Value: 1}, {Key: "import_id", Value: -1}, {Key: "_id", Value: 1}}, false},
+		{colChanges, bson.D{{Key: "account_id", Value: 1}, {Key: "import_id", Value: 1}}, false},
 	}
 	for _, i := range idx {
 		m := mongo.IndexModel{Keys: i.keys, Options: options.Index().SetUnique(i.unique)}
