@@ -362,5 +362,7 @@ func (s *Server) webEndpoint(c echo.Context) error {
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	return s.render(c, http.StatusOK, "endpoint", v.Method+" "+v.Path, "collections", map[string]any{"Endpoint": v, "Collection": col})
+	return s.render(c, http.StatusOK, "endpoint", v.Method+" "+v.Path, "collections", map[string]any{
+		"Endpoint": v, "Collection": col, "Redacted": s.cfg.RedactSamples,
+	})
 }
