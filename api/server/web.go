@@ -97,7 +97,9 @@ type pageData struct {
 func (s *Server) webRoutes(e *echo.Echo) {
 	s.web = newWeb()
 	ui := e.Group(WebPath, s.webErrors, webHeaders)
-	ui.GET("", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, WebPath+"/collections") })
+	home := func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, WebPath+"/collections") }
+	ui.GET("", home)
+	ui.GET("/", home)
 	ui.GET("/static/*", echo.WrapHandler(s.web.static))
 	ui.GET("/signin", s.webSignInForm)
 	ui.POST("/signin", s.webSignIn)

@@ -170,7 +170,7 @@ func TestWebBrowser(t *testing.T) {
 
 	// The progress section updates without a reload until the import is
 	// done; then the page shows the final report.
-	step(t, ctx, 5*time.Minute, "import finishes",
+	step(t, ctx, 10*time.Minute, "import finishes", // as long as waitImport: slow under -race
 		chromedp.WaitVisible(chromedp.CSS(`#progress[data-status="completed"]`)),
 		chromedp.WaitVisible(chromedp.ID("report")),
 	)

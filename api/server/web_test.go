@@ -113,8 +113,10 @@ func TestWebSignIn(t *testing.T) {
 	resp, _ := anon.get(t, "/ui/collections?q=x")
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	require.Equal(t, "/ui/signin?next=%2Fui%2Fcollections%3Fq%3Dx", resp.Header.Get("Location"))
-	resp, _ = anon.get(t, "/ui")
-	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	for _, home := range []string{"/ui", "/ui/"} {
+		resp, _ = anon.get(t, home)
+		require.Equal(t, http.StatusSeeOther, resp.StatusCode, home)
+	}
 
 	resp, body := anon.get(t, "/ui/signin?next=/ui/collections")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
