@@ -132,6 +132,12 @@ func screenshot(t *testing.T, ctx context.Context, name string, full bool) {
 	require.NoError(t, os.WriteFile(filepath.Join(artifactsDir, name+".png"), png, 0o644))
 }
 
+// unlabelled lists the form controls of the page without a label (every
+// control must have one) and the tables without a header row.
+const unlabelled = `Array.from(document.querySelectorAll("input:not([type=hidden]), select, textarea"))
+	.filter(e => !e.labels || e.labels.length === 0).map(e => e.name || e.id)
+	.concat(Array.from(document.querySelectorAll("table")).filter(t => !t.querySelector("th")).map(t => "table " + (t.id || "")))`
+
 // TestWebBrowser drives a real Chromium through the web page of a running
 // apiscout: sign in, upload a corpus collection, watch the import finish,
 // read its report, filter the endpoints, open an endpoint and see its
@@ -159,6 +165,7 @@ func TestWebBrowser(t *testing.T) {
 	require.Equal(t, "skip", eval[string](t, ctx, `document.activeElement.className`))
 
 	// Upload the collection with the default options.
+	require.Empty(t, eval[[]string](t, ctx, unlabelled), "upload form")
 	screenshot(t, ctx, "upload", false)
 	step(t, ctx, time.Minute, "upload",
 		chromedp.SetUploadFiles(chromedp.ID("file"), []string{file}),
@@ -191,6 +198,7 @@ func TestWebBrowser(t *testing.T) {
 	waitFor(t, ctx, time.Minute, `location.search.includes("outcome=skipped") && document.getElementById("report")`)
 	outcomes := eval[[]string](t, ctx, `Array.from(document.querySelectorAll("#report tbody tr")).map(r => r.cells[5].innerText + " " + r.cells[6].innerText)`)
 	require.NotEmpty(t, outcomes)
+	require.Empty(t, eval[[]string](t, ctx, unlabelled), "import page")
 	for _, o := range outcomes {
 		require.Regexp(t, `^skipped \w+`, o)
 	}
@@ -202,6 +210,7 @@ func TestWebBrowser(t *testing.T) {
 	)
 	all := eval[int](t, ctx, `document.querySelectorAll("#endpoints tbody tr").length`)
 	require.Greater(t, all, 10)
+	require.Empty(t, eval[[]string](t, ctx, unlabelled), "collection page")
 	screenshot(t, ctx, "collection", false)
 
 	// Filter: a search and a method. Every row left matches both.
@@ -226,6 +235,7 @@ func TestWebBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`article.sample pre[aria-label="Response body"]`)),
 	)
 	require.Regexp(t, `^/ui/endpoints/ep_`, eval[string](t, ctx, `location.pathname`))
+	require.Empty(t, eval[[]string](t, ctx, unlabelled), "endpoint page")
 	require.Equal(t, "POST", eval[string](t, ctx, `document.querySelector("h1 .method").innerText`))
 	body := eval[string](t, ctx, `document.querySelector('article.sample pre[aria-label="Response body"]').innerText`)
 	require.True(t, strings.HasPrefix(strings.TrimSpace(body), "{"), body)
@@ -246,6 +256,7 @@ func TestWebBrowser(t *testing.T) {
 		)
 		waitFor(t, ctx, 30*time.Second, `location.pathname === "/ui/`+page+`" && document.querySelector("h1")`)
 		require.Equal(t, "page", eval[string](t, ctx, `document.querySelector('nav[aria-label="Main"] a[aria-current]').getAttribute("aria-current")`))
+		require.Empty(t, eval[[]string](t, ctx, unlabelled), page)
 		screenshot(t, ctx, page, false)
 	}
 	t.Logf("screenshots in %s", artifactsDir)
