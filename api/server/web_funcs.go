@@ -75,7 +75,6 @@ var webFuncs = template.FuncMap{
 		}
 		return strings.ToLower(worst)
 	},
-	"add":       func(a, b int) int { return a + b },
 	"sortLabel": func(s string) string { return strings.ReplaceAll(s, "_", " ") },
 	"pct": func(part, total int) int {
 		if total <= 0 {
