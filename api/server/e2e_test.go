@@ -121,10 +121,14 @@ func (r response) json(t *testing.T) map[string]any {
 	return m
 }
 
-func (b *testBundle) do(t *testing.T, method, path, token, contentType string, body io.Reader) response {
+// do sends a request; header adds header name, value pairs.
+func (b *testBundle) do(t *testing.T, method, path, token, contentType string, body io.Reader, header ...string) response {
 	t.Helper()
 	req, err := http.NewRequest(method, b.base+path, body)
 	require.NoError(t, err)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}

@@ -83,10 +83,11 @@ func readOnly(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // quietRoute reports routes whose requests are not logged one by one:
-// probes, scrapes and the queue dashboard's polling.
+// probes, scrapes, the queue dashboard's polling, the web page's progress
+// polling and static files.
 func quietRoute(route string) bool {
 	switch route {
-	case "/livez", "/readyz", "/metrics":
+	case "/livez", "/readyz", "/metrics", WebPath + "/imports/:id/progress", WebPath + "/static/*":
 		return true
 	}
 	return strings.HasPrefix(route, QueueUIPath)

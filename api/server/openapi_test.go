@@ -94,6 +94,9 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 	registered := map[string]bool{}
 	var missing []string
 	for _, r := range allRoutesServer(t).Routes() {
+		if r.Path == apiserver.WebPath || strings.HasPrefix(r.Path, apiserver.WebPath+"/") {
+			continue // the web page is HTML for people, not part of the API
+		}
 		key := r.Method + " " + openAPIPath(r.Path)
 		registered[key] = true
 		if !documented[key] {
@@ -243,7 +246,14 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		{name: "collections", method: "GET", path: "/v1/collections", header: bearer, status: 200},
 		{name: "collection", method: "GET", path: "/v1/collections/" + imp.CollectionID, header: bearer, status: 200},
 		{name: "endpoints", method: "GET", path: "/v1/collections/" + imp.CollectionID + "/endpoints", header: bearer, status: 200},
+		{name: "endpoints filtered and sorted", method: "GET", path: "/v1/collections/" + imp.CollectionID + "/endpoints?method=get,post&removed=false&sort=-last_seen&limit=1", header: bearer, status: 200},
 		{name: "endpoint", method: "GET", path: "/v1/endpoints/" + eps[0]["id"].(string), header: bearer, status: 200},
+		{name: "changes", method: "GET", path: "/v1/collections/" + imp.CollectionID + "/changes", header: bearer, status: 200},
+		{name: "changes, unknown collection", method: "GET", path: "/v1/collections/col_nope/changes", header: bearer, status: 404},
+		{name: "export OpenAPI", method: "GET", path: "/v1/collections/" + imp.CollectionID + "/openapi", header: bearer, status: 200},
+		{name: "export OpenAPI as YAML", method: "GET", path: "/v1/collections/" + imp.CollectionID + "/openapi?format=yaml", header: bearer, status: 200},
+		{name: "export OpenAPI, bad format", method: "GET", path: "/v1/collections/" + imp.CollectionID + "/openapi?format=xml", header: bearer, status: 400, invalidRequest: true},
+		{name: "export OpenAPI, unknown collection", method: "GET", path: "/v1/collections/col_nope/openapi", header: bearer, status: 404},
 		{name: "livez", method: "GET", path: "/livez", status: 200},
 		{name: "readyz", method: "GET", path: "/readyz", status: 200},
 		{name: "metrics", method: "GET", path: "/metrics", status: 200},
@@ -257,6 +267,8 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		{name: "bad cursor", method: "GET", path: "/v1/collections?cursor=*", header: bearer, status: 400},
 		{name: "unknown import", method: "GET", path: "/v1/imports/imp_nope", header: bearer, status: 404},
 		{name: "unknown collection", method: "GET", path: "/v1/collections/col_nope/endpoints", header: bearer, status: 404},
+		{name: "bad endpoint filter", method: "GET", path: "/v1/collections/" + imp.CollectionID + "/endpoints?status=abc", header: bearer, status: 400, invalidRequest: true},
+		{name: "bad endpoint sort", method: "GET", path: "/v1/collections/" + imp.CollectionID + "/endpoints?sort=size", header: bearer, status: 400, invalidRequest: true},
 		{name: "unknown endpoint", method: "GET", path: "/v1/endpoints/ep_nope", header: bearer, status: 404},
 		{name: "not JSON", method: "POST", path: "/v1/imports", header: jsonBody, body: []byte("{,"), status: 400, invalidRequest: true},
 		{name: "not a collection", method: "POST", path: "/v1/imports", header: jsonBody, body: []byte(`{"a": 1}`), status: 422},

@@ -70,14 +70,27 @@ func notFound(err error) error {
 }
 
 func (s *Server) getImport(c echo.Context) error {
-	imp, err := s.store.GetImport(c.Request().Context(), accountID(c), c.Param("id"))
+	imp, err := s.importWithProgress(c.Request().Context(), accountID(c), c.Param("id"))
 	if err != nil {
-		return notFound(err)
-	}
-	if err := s.withProgress(c.Request().Context(), &imp); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, imp)
+	v, err := s.importView(c, imp)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+// importWithProgress reads an import with its live replay counters.
+func (s *Server) importWithProgress(ctx context.Context, account, id string) (inventory.Import, error) {
+	imp, err := s.store.GetImport(ctx, account, id)
+	if err != nil {
+		return imp, notFound(err)
+	}
+	if err := s.withProgress(ctx, &imp); err != nil {
+		return imp, err
+	}
+	return imp, nil
 }
 
 // withProgress adds the live replay counters of a running import.
@@ -94,61 +107,83 @@ func (s *Server) withProgress(ctx context.Context, imp *inventory.Import) error 
 }
 
 func (s *Server) cancelImport(c echo.Context) error {
-	ctx := c.Request().Context()
-	imp, err := s.store.GetImport(ctx, accountID(c), c.Param("id"))
+	imp, err := s.cancel(c.Request().Context(), accountID(c), c.Param("id"))
 	if err != nil {
-		return notFound(err)
-	}
-	switch imp.Status {
-	case inventory.StatusCompleted, inventory.StatusFailed, inventory.StatusCancelled:
-		return newError(http.StatusConflict, "already_finished", "the import is already "+imp.Status)
-	}
-	if err := s.state.Cancel(ctx, imp.ID); err != nil {
-		return err
-	}
-	s.log.Info("import cancel requested", "import_id", imp.ID, "account_id", imp.AccountID)
-	if err := s.withProgress(ctx, &imp); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusAccepted, imp)
 }
 
+// cancel stops an unfinished import's pending replays.
+func (s *Server) cancel(ctx context.Context, account, id string) (inventory.Import, error) {
+	imp, err := s.store.GetImport(ctx, account, id)
+	if err != nil {
+		return imp, notFound(err)
+	}
+	switch imp.Status {
+	case inventory.StatusCompleted, inventory.StatusFailed, inventory.StatusCancelled:
+		return imp, newError(http.StatusConflict, "already_finished", "the import is already "+imp.Status)
+	}
+	if err := s.state.Cancel(ctx, imp.ID); err != nil {
+		return imp, err
+	}
+	s.log.Info("import cancel requested", "import_id", imp.ID, "account_id", imp.AccountID)
+	if err := s.withProgress(ctx, &imp); err != nil {
+		return imp, err
+	}
+	return imp, nil
+}
+
 // importReport lists what the import did with every request, as JSON or
 // (format=csv, or Accept: text/csv) CSV.
 func (s *Server) importReport(c echo.Context) error {
-	ctx := c.Request().Context()
-	imp, err := s.store.GetImport(ctx, accountID(c), c.Param("id"))
-	if err != nil {
-		return notFound(err)
-	}
-	rows, err := s.store.Outcomes(ctx, imp.AccountID, imp.ID)
+	imp, rows, err := s.report(c.Request().Context(), accountID(c), c.Param("id"), c.QueryParam("outcome"), c.QueryParam("reason"))
 	if err != nil {
 		return err
 	}
-	if outcome := c.QueryParam("outcome"); outcome != "" {
-		rows = slices.DeleteFunc(rows, func(r inventory.RequestOutcome) bool { return r.Outcome != outcome })
-	}
-	if reason := c.QueryParam("reason"); reason != "" {
-		rows = slices.DeleteFunc(rows, func(r inventory.RequestOutcome) bool { return r.Reason != reason })
-	}
 	if c.QueryParam("format") == "csv" || strings.Contains(c.Request().Header.Get("Accept"), "text/csv") {
-		c.Response().Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-		c.Response().Header().Set("Content-Disposition", `attachment; filename="`+imp.ID+`-report.csv"`)
-		c.Response().WriteHeader(http.StatusOK)
-		w := csv.NewWriter(c.Response())
-		_ = w.Write([]string{"index", "folder", "name", "method", "url", "outcome", "reason", "detail", "status", "samples", "endpoint_ids"})
-		for _, r := range rows {
-			status := ""
-			if r.Status != 0 {
-				status = strconv.Itoa(r.Status)
-			}
-			_ = w.Write([]string{strconv.Itoa(r.Index), strings.Join(r.Folders, " / "), r.Name, r.Method, r.URL,
-				r.Outcome, r.Reason, r.Detail, status, strconv.Itoa(r.Samples), strings.Join(r.EndpointIDs, " ")})
-		}
-		w.Flush()
-		return w.Error()
+		return reportCSV(c, imp, rows)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"import_id": imp.ID, "status": imp.Status, "items": rows})
+}
+
+// report reads an import and what it did with every request, keeping the
+// rows of one outcome and one reason when those are not empty.
+func (s *Server) report(ctx context.Context, account, id, outcome, reason string) (inventory.Import, []inventory.RequestOutcome, error) {
+	imp, err := s.store.GetImport(ctx, account, id)
+	if err != nil {
+		return imp, nil, notFound(err)
+	}
+	rows, err := s.store.Outcomes(ctx, imp.AccountID, imp.ID)
+	if err != nil {
+		return imp, nil, err
+	}
+	if outcome != "" {
+		rows = slices.DeleteFunc(rows, func(r inventory.RequestOutcome) bool { return r.Outcome != outcome })
+	}
+	if reason != "" {
+		rows = slices.DeleteFunc(rows, func(r inventory.RequestOutcome) bool { return r.Reason != reason })
+	}
+	return imp, rows, nil
+}
+
+// reportCSV answers an import's report as a CSV attachment.
+func reportCSV(c echo.Context, imp inventory.Import, rows []inventory.RequestOutcome) error {
+	c.Response().Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	c.Response().Header().Set("Content-Disposition", `attachment; filename="`+imp.ID+`-report.csv"`)
+	c.Response().WriteHeader(http.StatusOK)
+	w := csv.NewWriter(c.Response())
+	_ = w.Write([]string{"index", "folder", "name", "method", "url", "outcome", "reason", "detail", "status", "samples", "endpoint_ids"})
+	for _, r := range rows {
+		status := ""
+		if r.Status != 0 {
+			status = strconv.Itoa(r.Status)
+		}
+		_ = w.Write([]string{strconv.Itoa(r.Index), strings.Join(r.Folders, " / "), r.Name, r.Method, r.URL,
+			r.Outcome, r.Reason, r.Detail, status, strconv.Itoa(r.Samples), strings.Join(r.EndpointIDs, " ")})
+	}
+	w.Flush()
+	return w.Error()
 }
 
 func (s *Server) listImports(c echo.Context) error {
@@ -190,35 +225,23 @@ type endpointView struct {
 	Samples     []inventory.Sample `json:"samples,omitempty"`
 }
 
-func (s *Server) listEndpoints(c echo.Context) error {
-	ctx := c.Request().Context()
-	if _, err := s.store.GetCollection(ctx, accountID(c), c.Param("id")); err != nil {
-		return notFound(err)
-	}
-	p, limit, err := pageOf(c)
+func (s *Server) getEndpoint(c echo.Context) error {
+	v, err := s.endpointWithSamples(c.Request().Context(), accountID(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
-	eps, err := s.endpointsOf(c, p)
-	if err != nil {
-		return err
-	}
-	views := make([]endpointView, len(eps))
-	for i, ep := range eps {
-		views[i] = endpointView{Endpoint: ep, SampleCount: len(ep.SampleIDs)}
-	}
-	return respondList(c, views, limit, func(v endpointView) string { return v.ID })
+	return c.JSON(http.StatusOK, v)
 }
 
-func (s *Server) getEndpoint(c echo.Context) error {
-	ctx := c.Request().Context()
-	ep, err := s.store.GetEndpoint(ctx, accountID(c), c.Param("id"))
+// endpointWithSamples reads an endpoint and its retained samples.
+func (s *Server) endpointWithSamples(ctx context.Context, account, id string) (endpointView, error) {
+	ep, err := s.store.GetEndpoint(ctx, account, id)
 	if err != nil {
-		return notFound(err)
+		return endpointView{}, notFound(err)
 	}
-	samples, err := s.store.SamplesByID(ctx, accountID(c), ep.SampleIDs)
+	samples, err := s.store.SamplesByID(ctx, account, ep.SampleIDs)
 	if err != nil {
-		return err
+		return endpointView{}, err
 	}
-	return c.JSON(http.StatusOK, endpointView{Endpoint: ep, SampleCount: len(ep.SampleIDs), Samples: samples})
+	return endpointView{Endpoint: ep, SampleCount: len(ep.SampleIDs), Samples: samples}, nil
 }

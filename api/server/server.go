@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/apiscout/apiscout/shared/auth"
+	"github.com/apiscout/apiscout/shared/changes"
 	"github.com/apiscout/apiscout/shared/config"
 	"github.com/apiscout/apiscout/shared/inventory"
 	"github.com/apiscout/apiscout/shared/metrics"
@@ -36,9 +37,12 @@ type Store interface {
 	Outcomes(ctx context.Context, accountID, importID string) ([]inventory.RequestOutcome, error)
 	GetCollection(ctx context.Context, accountID, id string) (inventory.Collection, error)
 	ListCollections(ctx context.Context, accountID string, p store.Page) ([]inventory.Collection, error)
-	ListEndpoints(ctx context.Context, accountID, collectionID string, p store.Page) ([]inventory.Endpoint, error)
+	QueryEndpoints(ctx context.Context, accountID, collectionID string, q store.EndpointQuery) ([]inventory.Endpoint, error)
 	GetEndpoint(ctx context.Context, accountID, id string) (inventory.Endpoint, error)
 	SamplesByID(ctx context.Context, accountID string, ids []string) ([]inventory.Sample, error)
+	CollectionEndpoints(ctx context.Context, accountID, collectionID string) ([]inventory.Endpoint, error)
+	ListChanges(ctx context.Context, accountID, collectionID string, p store.Page) ([]changes.Set, error)
+	ChangesOfImport(ctx context.Context, accountID, importID string) (changes.Set, error)
 	WorkspaceStore
 }
 
@@ -67,6 +71,7 @@ type Server struct {
 	now     func() time.Time
 	echo    *echo.Echo
 	ws      *workspaceAPI
+	web     *web
 }
 
 // New builds the Echo application.
@@ -91,8 +96,11 @@ func New(cfg config.Config, st Store, q Enqueuer, state ReplayState, health *ser
 	v1.GET("/collections", s.listCollections)
 	v1.GET("/collections/:id", s.getCollection)
 	v1.GET("/collections/:id/endpoints", s.listEndpoints)
+	v1.GET("/collections/:id/openapi", s.exportOpenAPI)
+	v1.GET("/collections/:id/changes", s.listChanges)
 	v1.GET("/endpoints/:id", s.getEndpoint)
 	s.workspaceRoutes(v1)
+	s.webRoutes(e)
 	s.echo = e
 	return s
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,9 +36,21 @@ func (s *Server) createImport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	opts, err := parseOptions(up.options)
+	imp, err := s.submitUpload(c.Request().Context(), accountID(c), up)
 	if err != nil {
 		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/imports/"+imp.ID)
+	return c.JSON(http.StatusAccepted, imp)
+}
+
+// submitUpload validates an upload and its options, stores it and enqueues
+// its import: the one path of POST /v1/imports and of the web page's upload
+// form.
+func (s *Server) submitUpload(ctx context.Context, account string, up *upload) (inventory.Import, error) {
+	opts, err := parseOptions(up.options)
+	if err != nil {
+		return inventory.Import{}, err
 	}
 	// Validate everything before storing anything: a rejected upload
 	// leaves no trace.
@@ -45,17 +58,17 @@ func (s *Server) createImport(c echo.Context) error {
 	if up.env != nil {
 		name, vars, err := postman.ParseEnvironment(up.env)
 		if err != nil {
-			return inputError("environment", err)
+			return inventory.Import{}, inputError("environment", err)
 		}
 		up.envName, popts.Environment = name, vars
 	}
 	coll, err := postman.Parse(up.file, popts)
 	if err != nil {
-		return inputError("file", err)
+		return inventory.Import{}, inputError("file", err)
 	}
 
-	imp, err := importjob.Submit(c.Request().Context(), s.store, s.queue, importjob.Input{
-		AccountID:      accountID(c),
+	imp, err := importjob.Submit(ctx, s.store, s.queue, importjob.Input{
+		AccountID:      account,
 		Options:        opts,
 		Source:         inventory.ImportSource{Kind: "upload", FileName: up.fileName, EnvName: up.envName},
 		File:           up.file,
@@ -68,15 +81,14 @@ func (s *Server) createImport(c echo.Context) error {
 	var qerr *importjob.EnqueueError
 	if errors.As(err, &qerr) {
 		s.log.Error("enqueue import", "error", qerr.Err)
-		return newError(http.StatusServiceUnavailable, "queue_unavailable", "the job queue is unavailable; nothing was stored, try again")
+		return inventory.Import{}, newError(http.StatusServiceUnavailable, "queue_unavailable", "the job queue is unavailable; nothing was stored, try again")
 	}
 	if err != nil {
-		return err
+		return inventory.Import{}, err
 	}
 	s.metrics.Imports.WithLabelValues(inventory.StatusQueued).Inc()
 	s.log.Info("import queued", "import_id", imp.ID, "account_id", imp.AccountID, "bytes", len(up.file), "requests", len(coll.Requests))
-	c.Response().Header().Set(echo.HeaderLocation, "/v1/imports/"+imp.ID)
-	return c.JSON(http.StatusAccepted, imp)
+	return imp, nil
 }
 
 // readUpload reads a raw JSON body or a multipart form, enforcing the size

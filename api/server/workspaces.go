@@ -42,7 +42,6 @@ type WorkspaceStore interface {
 	DeleteSchedule(ctx context.Context, accountID, id string) error
 	SchedulesUsingCredential(ctx context.Context, accountID, credentialID string) ([]workspace.Schedule, error)
 	ImportsByID(ctx context.Context, accountID string, ids []string) ([]inventory.Import, error)
-	ListEndpointsFiltered(ctx context.Context, accountID, collectionID string, removed *bool, p store.Page) ([]inventory.Endpoint, error)
 }
 
 // maxRequestBytes caps the JSON body of the workspace routes.
@@ -149,33 +148,44 @@ func (s *Server) createCredential(c echo.Context) error {
 	if err := decodeBody(c, &req); err != nil {
 		return err
 	}
+	cred, err := s.addCredential(c.Request().Context(), accountID(c), req)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/postman/credentials/"+cred.ID)
+	return c.JSON(http.StatusCreated, cred)
+}
+
+// addCredential checks a Postman API key with Postman, seals and stores it.
+func (s *Server) addCredential(ctx context.Context, account string, req credentialRequest) (workspace.Credential, error) {
+	if s.ws.keyring == nil {
+		return workspace.Credential{}, errNoSecretKey
+	}
 	req.Name = strings.TrimSpace(req.Name)
 	key := secret.Secret(strings.TrimSpace(req.APIKey.Reveal()))
 	switch {
 	case req.Name == "" || len(req.Name) > 200:
-		return newError(http.StatusUnprocessableEntity, "invalid_request", "name is required (at most 200 characters)")
+		return workspace.Credential{}, newError(http.StatusUnprocessableEntity, "invalid_request", "name is required (at most 200 characters)")
 	case key == "" || len(key) > 512 || strings.ContainsAny(key.Reveal(), " \t\r\n"):
-		return newError(http.StatusUnprocessableEntity, "invalid_request", "api_key is required: a Postman API key (PMAK-...)")
+		return workspace.Credential{}, newError(http.StatusUnprocessableEntity, "invalid_request", "api_key is required: a Postman API key (PMAK-...)")
 	}
-	ctx := c.Request().Context()
 	user, err := s.ws.postman.With(key).Me(ctx)
 	if err != nil {
-		return postmanError(err)
+		return workspace.Credential{}, postmanError(err)
 	}
 	now := s.now()
 	cred := workspace.Credential{
-		ID: ids.New("pmc", now), AccountID: accountID(c), Name: req.Name,
+		ID: ids.New("pmc", now), AccountID: account, Name: req.Name,
 		MaskedKey: key.Mask(), PostmanUser: user.Username, CreatedAt: now,
 	}
 	if cred.Sealed, err = credentials.Seal(s.ws.keyring, cred.AccountID, cred.ID, key); err != nil {
-		return err
+		return workspace.Credential{}, err
 	}
 	if err := s.store.CreateCredential(ctx, cred); err != nil {
-		return err
+		return workspace.Credential{}, err
 	}
 	s.log.Info("postman credential added", "credential_id", cred.ID, "account_id", cred.AccountID, "key_id", cred.Sealed.KeyID)
-	c.Response().Header().Set(echo.HeaderLocation, "/v1/postman/credentials/"+cred.ID)
-	return c.JSON(http.StatusCreated, cred)
+	return cred, nil
 }
 
 func (s *Server) listCredentials(c echo.Context) error {
@@ -199,11 +209,18 @@ func (s *Server) getCredential(c echo.Context) error {
 }
 
 func (s *Server) deleteCredential(c echo.Context) error {
-	ctx := c.Request().Context()
-	if _, err := s.store.GetCredential(ctx, accountID(c), c.Param("id")); err != nil {
+	if err := s.removeCredential(c.Request().Context(), accountID(c), c.Param("id")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// removeCredential deletes a credential no schedule uses.
+func (s *Server) removeCredential(ctx context.Context, account, id string) error {
+	if _, err := s.store.GetCredential(ctx, account, id); err != nil {
 		return notFound(err)
 	}
-	using, err := s.store.SchedulesUsingCredential(ctx, accountID(c), c.Param("id"))
+	using, err := s.store.SchedulesUsingCredential(ctx, account, id)
 	if err != nil {
 		return err
 	}
@@ -215,11 +232,11 @@ func (s *Server) deleteCredential(c echo.Context) error {
 		return newError(http.StatusConflict, "credential_in_use",
 			"schedules use this credential; delete them first (DELETE /v1/workspaces/{id}/schedule)").with("workspace_ids", ws)
 	}
-	if err := s.store.DeleteCredential(ctx, accountID(c), c.Param("id")); err != nil {
+	if err := s.store.DeleteCredential(ctx, account, id); err != nil {
 		return notFound(err)
 	}
-	s.log.Info("postman credential deleted", "credential_id", c.Param("id"), "account_id", accountID(c))
-	return c.NoContent(http.StatusNoContent)
+	s.log.Info("postman credential deleted", "credential_id", id, "account_id", account)
+	return nil
 }
 
 // openCredential unseals a credential's key for a request.
@@ -246,20 +263,28 @@ type workspaceItem struct {
 }
 
 func (s *Server) listPostmanWorkspaces(c echo.Context) error {
-	ctx := c.Request().Context()
-	key, err := s.openCredential(ctx, accountID(c), c.Param("id"))
+	items, err := s.postmanWorkspaces(c.Request().Context(), accountID(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
+	return c.JSON(http.StatusOK, list[workspaceItem]{Items: items})
+}
+
+// postmanWorkspaces lists the workspaces a stored credential's key sees.
+func (s *Server) postmanWorkspaces(ctx context.Context, account, credentialID string) ([]workspaceItem, error) {
+	key, err := s.openCredential(ctx, account, credentialID)
+	if err != nil {
+		return nil, err
+	}
 	found, err := s.ws.postman.With(key).Workspaces(ctx)
 	if err != nil {
-		return postmanError(err)
+		return nil, postmanError(err)
 	}
 	items := make([]workspaceItem, len(found))
 	for i, w := range found {
 		items[i] = workspaceItem{ID: w.ID, Name: w.Name, Type: w.Type}
 	}
-	return c.JSON(http.StatusOK, list[workspaceItem]{Items: items})
+	return items, nil
 }
 
 // syncRequest is the body of POST /v1/workspaces/{id}/sync and of PUT
@@ -274,35 +299,42 @@ type syncRequest struct {
 // readSyncRequest validates a sync or schedule request.
 func (s *Server) readSyncRequest(c echo.Context, withCron bool) (syncRequest, workspace.SyncOptions, error) {
 	var req syncRequest
-	var opts workspace.SyncOptions
 	if err := decodeBody(c, &req); err != nil {
-		return req, opts, err
+		return req, workspace.SyncOptions{}, err
 	}
+	opts, err := s.checkSyncRequest(c.Request().Context(), accountID(c), c.Param("id"), req, withCron)
+	return req, opts, err
+}
+
+// checkSyncRequest validates a sync or schedule request for workspace ws
+// and returns its options with defaults applied.
+func (s *Server) checkSyncRequest(ctx context.Context, account, ws string, req syncRequest, withCron bool) (workspace.SyncOptions, error) {
+	var opts workspace.SyncOptions
 	if req.Cron != "" && !withCron {
-		return req, opts, newError(http.StatusUnprocessableEntity, "invalid_request", `unknown field "cron" (schedules: PUT /v1/workspaces/{id}/schedule)`)
+		return opts, newError(http.StatusUnprocessableEntity, "invalid_request", `unknown field "cron" (schedules: PUT /v1/workspaces/{id}/schedule)`)
 	}
-	if ws := c.Param("id"); ws == "" || len(ws) > 200 {
-		return req, opts, newError(http.StatusBadRequest, "invalid_workspace", "a Postman workspace id is required")
+	if ws == "" || len(ws) > 200 {
+		return opts, newError(http.StatusBadRequest, "invalid_workspace", "a Postman workspace id is required")
 	}
 	if req.CredentialID == "" {
-		return req, opts, newError(http.StatusUnprocessableEntity, "invalid_request", "credential_id is required")
+		return opts, newError(http.StatusUnprocessableEntity, "invalid_request", "credential_id is required")
 	}
-	if _, err := s.store.GetCredential(c.Request().Context(), accountID(c), req.CredentialID); errors.Is(err, store.ErrNotFound) {
-		return req, opts, newError(http.StatusUnprocessableEntity, "unknown_credential", "no credential "+req.CredentialID+" (POST /v1/postman/credentials)")
+	if _, err := s.store.GetCredential(ctx, account, req.CredentialID); errors.Is(err, store.ErrNotFound) {
+		return opts, newError(http.StatusUnprocessableEntity, "unknown_credential", "no credential "+req.CredentialID+" (POST /v1/postman/credentials)")
 	} else if err != nil {
-		return req, opts, err
+		return opts, err
 	}
 	if len(bytes.TrimSpace(req.Options)) > 0 && string(bytes.TrimSpace(req.Options)) != "null" {
 		dec := json.NewDecoder(bytes.NewReader(req.Options))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&opts); err != nil {
-			return req, opts, newError(http.StatusUnprocessableEntity, "invalid_options", "options: "+strings.TrimPrefix(err.Error(), "json: "))
+			return opts, newError(http.StatusUnprocessableEntity, "invalid_options", "options: "+strings.TrimPrefix(err.Error(), "json: "))
 		}
 	}
 	if err := replay.Normalize(&opts.ImportOptions); err != nil {
-		return req, opts, newError(http.StatusUnprocessableEntity, "invalid_options", "options: "+err.Error())
+		return opts, newError(http.StatusUnprocessableEntity, "invalid_options", "options: "+err.Error())
 	}
-	return req, opts, nil
+	return opts, nil
 }
 
 func (s *Server) createSync(c echo.Context) error {
@@ -313,16 +345,29 @@ func (s *Server) createSync(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
+	sy, err := s.startSync(c.Request().Context(), accountID(c), c.Param("id"), req, opts)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/syncs/"+sy.ID)
+	return c.JSON(http.StatusAccepted, syncView{Sync: sy, Collections: []syncCollectionView{}})
+}
+
+// startSync creates a manual sync of workspace ws from a checked request
+// and enqueues it; nothing stays stored when the queue refuses it.
+func (s *Server) startSync(ctx context.Context, account, ws string, req syncRequest, opts workspace.SyncOptions) (workspace.Sync, error) {
+	if s.ws.keyring == nil {
+		return workspace.Sync{}, errNoSecretKey
+	}
 	now := s.now()
 	sy := workspace.Sync{
-		ID: ids.New("syn", now), AccountID: accountID(c), WorkspaceID: c.Param("id"),
+		ID: ids.New("syn", now), AccountID: account, WorkspaceID: ws,
 		CredentialID: req.CredentialID, EnvironmentID: req.EnvironmentID, Options: opts,
 		Trigger: workspace.TriggerManual, Status: workspace.StatusQueued,
 		Collections: []workspace.SyncCollection{}, Environments: []workspace.Element{}, CreatedAt: now,
 	}
 	if err := s.store.CreateSync(ctx, sy); err != nil {
-		return err
+		return workspace.Sync{}, err
 	}
 	task, err := tasks.NewSyncWorkspace(tasks.SyncWorkspace{SyncID: sy.ID, AccountID: sy.AccountID}, s.cfg.TaskMaxRetry)
 	if err == nil {
@@ -333,11 +378,10 @@ func (s *Server) createSync(c echo.Context) error {
 		defer cancel()
 		_ = s.store.DeleteSync(undo, sy.AccountID, sy.ID)
 		s.log.Error("enqueue sync", "error", err)
-		return newError(http.StatusServiceUnavailable, "queue_unavailable", "the job queue is unavailable; nothing was stored, try again")
+		return workspace.Sync{}, newError(http.StatusServiceUnavailable, "queue_unavailable", "the job queue is unavailable; nothing was stored, try again")
 	}
 	s.log.Info("sync queued", "sync_id", sy.ID, "account_id", sy.AccountID, "workspace_id", sy.WorkspaceID)
-	c.Response().Header().Set(echo.HeaderLocation, "/v1/syncs/"+sy.ID)
-	return c.JSON(http.StatusAccepted, syncView{Sync: sy, Collections: []syncCollectionView{}})
+	return sy, nil
 }
 
 // syncCollectionView is a collection outcome with its import's status.
@@ -353,10 +397,18 @@ type syncView struct {
 }
 
 func (s *Server) getSync(c echo.Context) error {
-	ctx := c.Request().Context()
-	sy, err := s.store.GetSync(ctx, accountID(c), c.Param("id"))
+	v, err := s.syncDetail(c.Request().Context(), accountID(c), c.Param("id"))
 	if err != nil {
-		return notFound(err)
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+// syncDetail reads a sync with the status of the imports it submitted.
+func (s *Server) syncDetail(ctx context.Context, account, id string) (syncView, error) {
+	sy, err := s.store.GetSync(ctx, account, id)
+	if err != nil {
+		return syncView{}, notFound(err)
 	}
 	var importIDs []string
 	for _, col := range sy.Collections {
@@ -366,7 +418,7 @@ func (s *Server) getSync(c echo.Context) error {
 	}
 	imps, err := s.store.ImportsByID(ctx, sy.AccountID, importIDs)
 	if err != nil {
-		return err
+		return syncView{}, err
 	}
 	status := map[string]string{}
 	for _, imp := range imps {
@@ -376,7 +428,7 @@ func (s *Server) getSync(c echo.Context) error {
 	for i, col := range sy.Collections {
 		v.Collections[i] = syncCollectionView{SyncCollection: col, ImportStatus: status[col.ImportID]}
 	}
-	return c.JSON(http.StatusOK, v)
+	return v, nil
 }
 
 func (s *Server) listSyncs(c echo.Context) error {
@@ -406,65 +458,75 @@ func (s *Server) putSchedule(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	v, err := s.setSchedule(c.Request().Context(), accountID(c), c.Param("id"), req, opts)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+// setSchedule creates or replaces workspace ws's schedule from a checked
+// request.
+func (s *Server) setSchedule(ctx context.Context, account, ws string, req syncRequest, opts workspace.SyncOptions) (scheduleView, error) {
 	spec, err := workspace.ParseSpec(req.Cron)
 	if err != nil {
-		return newError(http.StatusUnprocessableEntity, "invalid_cron", "cron: "+err.Error())
+		return scheduleView{}, newError(http.StatusUnprocessableEntity, "invalid_cron", "cron: "+err.Error())
 	}
 	now := s.now()
 	if gap := spec.MinGap(now, 100); gap < s.cfg.ScheduleMinInterval {
-		return newError(http.StatusUnprocessableEntity, "schedule_too_frequent",
+		return scheduleView{}, newError(http.StatusUnprocessableEntity, "schedule_too_frequent",
 			fmt.Sprintf("cron: runs every %s at times; the shortest period allowed is %s (%sSCHEDULE_MIN_INTERVAL)", gap, s.cfg.ScheduleMinInterval, config.Prefix)).
 			with("min_interval", s.cfg.ScheduleMinInterval.String())
 	}
 	sc := workspace.Schedule{
-		ID: scheduleID(accountID(c), c.Param("id")), AccountID: accountID(c), WorkspaceID: c.Param("id"),
+		ID: scheduleID(account, ws), AccountID: account, WorkspaceID: ws,
 		Cron: spec.String(), CredentialID: req.CredentialID, EnvironmentID: req.EnvironmentID, Options: opts,
 		CreatedAt: now, UpdatedAt: now,
 	}
-	ctx := c.Request().Context()
 	if err := s.store.PutSchedule(ctx, sc); err != nil {
-		return err
+		return scheduleView{}, err
 	}
 	if sc, err = s.store.GetSchedule(ctx, sc.AccountID, sc.ID); err != nil {
-		return err
+		return scheduleView{}, err
 	}
 	s.log.Info("schedule set", "schedule_id", sc.ID, "account_id", sc.AccountID, "workspace_id", sc.WorkspaceID, "cron", sc.Cron)
-	return c.JSON(http.StatusOK, scheduleView{Schedule: sc, NextRuns: spec.Between(now, now.AddDate(1, 0, 0), 3)})
+	return scheduleView{Schedule: sc, NextRuns: spec.Between(now, now.AddDate(1, 0, 0), 3)}, nil
 }
 
 func (s *Server) getSchedule(c echo.Context) error {
-	sc, err := s.store.GetSchedule(c.Request().Context(), accountID(c), scheduleID(accountID(c), c.Param("id")))
+	v, err := s.scheduleOf(c.Request().Context(), accountID(c), c.Param("id"))
 	if err != nil {
-		return notFound(err)
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+// scheduleOf reads workspace ws's schedule with its next runs.
+func (s *Server) scheduleOf(ctx context.Context, account, ws string) (scheduleView, error) {
+	sc, err := s.store.GetSchedule(ctx, account, scheduleID(account, ws))
+	if err != nil {
+		return scheduleView{}, notFound(err)
 	}
 	v := scheduleView{Schedule: sc, NextRuns: []time.Time{}}
 	if spec, err := workspace.ParseSpec(sc.Cron); err == nil {
 		now := s.now()
 		v.NextRuns = spec.Between(now, now.AddDate(1, 0, 0), 3)
 	}
-	return c.JSON(http.StatusOK, v)
+	return v, nil
 }
 
 func (s *Server) deleteSchedule(c echo.Context) error {
-	if err := s.store.DeleteSchedule(c.Request().Context(), accountID(c), scheduleID(accountID(c), c.Param("id"))); err != nil {
-		return notFound(err)
+	if err := s.removeSchedule(c.Request().Context(), accountID(c), c.Param("id")); err != nil {
+		return err
 	}
-	s.log.Info("schedule deleted", "account_id", accountID(c), "workspace_id", c.Param("id"))
 	return c.NoContent(http.StatusNoContent)
 }
 
-// endpointsOf lists a collection's endpoints, filtered by the removed
-// query parameter: true (only those a sync found gone), false (only
-// present ones), absent (all).
-func (s *Server) endpointsOf(c echo.Context, p store.Page) ([]inventory.Endpoint, error) {
-	var removed *bool
-	switch v := c.QueryParam("removed"); v {
-	case "":
-	case "true", "false":
-		b := v == "true"
-		removed = &b
-	default:
-		return nil, newError(http.StatusBadRequest, "invalid_filter", "removed must be true or false")
+// removeSchedule stops workspace ws's schedule.
+func (s *Server) removeSchedule(ctx context.Context, account, ws string) error {
+	if err := s.store.DeleteSchedule(ctx, account, scheduleID(account, ws)); err != nil {
+		return notFound(err)
 	}
-	return s.store.ListEndpointsFiltered(c.Request().Context(), accountID(c), c.Param("id"), removed, p)
+	s.log.Info("schedule deleted", "account_id", account, "workspace_id", ws)
+	return nil
 }

@@ -170,6 +170,7 @@ func printBanner(w io.Writer, addr, token string, embedded bool, dataDir string)
 	fmt.Fprintf(w, "apiscout ready on http://%s\n", addr)
 	fmt.Fprintf(w, "  token:   %s\n", token)
 	fmt.Fprintf(w, "  try:     curl -H 'Authorization: Bearer %s' http://%s/v1/collections\n", token, addr)
+	fmt.Fprintf(w, "  web:     http://%s/ui (sign in with the token)\n", addr)
 	if embedded {
 		fmt.Fprintf(w, "  mode:    EMBEDDED (miniredis in memory, FerretDB/SQLite in %s) — one machine only, not for production\n", dataDir)
 	}

@@ -37,6 +37,9 @@ type globalOptions struct {
 func (g *globalOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.URL, "url", "", "server URL (env APISCOUT_URL, default "+DefaultURL+")")
 	fs.StringVar(&g.Token, "token", "", "account token (env APISCOUT_TOKEN)")
+	if fs.Lookup("o") != nil {
+		return
+	}
 	fs.StringVar(&g.Output, "o", "", "output: table (default) or json")
 	fs.StringVar(&g.Output, "output", "", "output: table (default) or json")
 }
@@ -92,18 +95,13 @@ func commands() []*command {
 			run: func(ctx context.Context, a *app, args []string) (int, error) { return showImport(ctx, a, args[0]) }},
 		{name: "collections list", summary: "list API collections", flags: lim.register,
 			run: func(ctx context.Context, a *app, _ []string) (int, error) { return listCollections(ctx, a, *lim) }},
-		{name: "endpoints list", args: "COLLECTION", summary: "list a collection's endpoints (COLLECTION: its id or exact name)", nargs: 1,
-			flags: lim.register,
-			run: func(ctx context.Context, a *app, args []string) (int, error) {
-				return listEndpoints(ctx, a, args[0], *lim)
-			}},
 	}, moreCommands()...)
 }
 
 // run is the whole CLI; it returns the exit code.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	a := &app{stdin: os.Stdin, stdout: stdout, stderr: stderr}
-	cmds := commands()
+	cmds := append(commands(), intelCommands()...)
 
 	// Global flags may come before the command (topFlags) or after it
 	// (cmdFlags); the later wins, then the environment, then the default.
@@ -132,10 +130,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	fs := flag.NewFlagSet("apiscout "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	cmdFlags.register(fs)
 	if cmd.flags != nil {
 		cmd.flags(fs)
 	}
+	cmdFlags.register(fs) // after: a command may own -o (export's file)
 	pos, err := parseInterleaved(fs, rest)
 	if errors.Is(err, flag.ErrHelp) {
 		commandUsage(stdout, cmd, fs)

@@ -150,8 +150,12 @@ func (c *client) list(ctx context.Context, path string, limit int) ([]json.RawMe
 		if cursor != "" {
 			q.Set("cursor", cursor)
 		}
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
 		var p page
-		if err := c.get(ctx, path+"?"+q.Encode(), &p); err != nil {
+		if err := c.get(ctx, path+sep+q.Encode(), &p); err != nil {
 			return nil, err
 		}
 		all = append(all, p.Items...)

@@ -116,12 +116,16 @@ type endpointDoc struct {
 	LastSeen    time.Time `json:"last_seen"`
 }
 
-func listEndpoints(ctx context.Context, a *app, collection string, o listOptions) (int, error) {
+func listEndpoints(ctx context.Context, a *app, collection string, o listOptions, filters url.Values) (int, error) {
 	id, err := resolveCollection(ctx, a.client, collection)
 	if err != nil {
 		return 0, err
 	}
-	raw, err := a.client.list(ctx, "/v1/collections/"+pathEscape(id)+"/endpoints", o.Limit)
+	path := "/v1/collections/" + pathEscape(id) + "/endpoints"
+	if len(filters) > 0 {
+		path += "?" + filters.Encode()
+	}
+	raw, err := a.client.list(ctx, path, o.Limit)
 	if err != nil {
 		return 0, err
 	}

@@ -3,7 +3,9 @@
 //	apiscout import FILE [--env FILE] [--wait]   upload a Postman collection
 //	apiscout imports list | show ID              imports, newest first
 //	apiscout collections list                    API collections
-//	apiscout endpoints list COLLECTION           a collection's endpoints
+//	apiscout endpoints list COLLECTION           a collection's endpoints (--method, --sort...)
+//	apiscout export openapi COLLECTION [-o FILE] its OpenAPI 3.1 document
+//	apiscout changes COLLECTION                  what each import changed
 //
 // The server and token come from --url / --token or APISCOUT_URL /
 // APISCOUT_TOKEN. Data goes to stdout (-o table or json); progress and

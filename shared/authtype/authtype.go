@@ -34,6 +34,9 @@ const (
 	Unauthenticated Type = "UNAUTHENTICATED"
 )
 
+// All lists every type, in a fixed order.
+var All = []Type{Bearer, Basic, APIKey, JWT, OAuth1, AWSSigV4, Digest, Cookie, Other, Unauthenticated}
+
 // Where evidence was found.
 const (
 	InHeader  = "header"

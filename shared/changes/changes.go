@@ -70,7 +70,8 @@ type Change struct {
 	Path       string `bson:"path" json:"path"`
 	// Reappeared: added again after an import had removed it.
 	Reappeared bool `bson:"reappeared,omitempty" json:"reappeared,omitempty"`
-	// Details of a changed endpoint, sorted by facet, op and value.
+	// Details of a changed endpoint, sorted by facet, op and value; an
+	// added endpoint lists its auth and sensitive types.
 	Details []Detail `bson:"details,omitempty" json:"details,omitempty"`
 }
 
@@ -97,7 +98,7 @@ func Diff(prev, next []inventory.Endpoint) []Change {
 		seen[ep.ID] = true
 		old := before[ep.ID]
 		if old == nil {
-			out = append(out, change(Added, ep, nil))
+			out = append(out, change(Added, ep, addedDetails(ep)))
 			out[len(out)-1].Reappeared = wasRemoved[ep.ID]
 			continue
 		}
@@ -110,7 +111,13 @@ func Diff(prev, next []inventory.Endpoint) []Change {
 			out = append(out, change(Removed, ep, nil))
 		}
 	}
-	slices.SortFunc(out, func(a, b Change) int {
+	sortChanges(out)
+	return out
+}
+
+// sortChanges sorts by method, host, path and id.
+func sortChanges(cs []Change) {
+	slices.SortFunc(cs, func(a, b Change) int {
 		for _, p := range [][2]string{{a.Method, b.Method}, {a.Host, b.Host}, {a.Path, b.Path}, {a.EndpointID, b.EndpointID}} {
 			if c := strings.Compare(p[0], p[1]); c != 0 {
 				return c
@@ -118,6 +125,32 @@ func Diff(prev, next []inventory.Endpoint) []Change {
 		}
 		return 0
 	})
+}
+
+// sortDetails sorts by facet, op and value.
+func sortDetails(ds []Detail) {
+	slices.SortStableFunc(ds, func(x, y Detail) int {
+		if c := strings.Compare(x.Facet, y.Facet); c != 0 {
+			return c
+		}
+		if c := strings.Compare(x.Op, y.Op); c != 0 {
+			return c
+		}
+		return strings.Compare(x.Value, y.Value)
+	})
+}
+
+// addedDetails lists an added endpoint's sensitive and auth types, so a
+// set tells which of them an import brought without the endpoints.
+func addedDetails(ep *inventory.Endpoint) []Detail {
+	var out []Detail
+	for _, t := range ep.AuthTypes {
+		out = append(out, Detail{Facet: FacetAuthType, Op: OpAdded, Value: string(t)})
+	}
+	for _, t := range ep.SensitiveTypes {
+		out = append(out, Detail{Facet: FacetSensitiveType, Op: OpAdded, Value: string(t)})
+	}
+	sortDetails(out)
 	return out
 }
 
@@ -192,15 +225,7 @@ func details(old, cur *inventory.Endpoint) []Detail {
 			}
 		}
 	}
-	slices.SortStableFunc(out, func(x, y Detail) int {
-		if c := strings.Compare(x.Facet, y.Facet); c != 0 {
-			return c
-		}
-		if c := strings.Compare(x.Op, y.Op); c != 0 {
-			return c
-		}
-		return strings.Compare(x.Value, y.Value)
-	})
+	sortDetails(out)
 	return out
 }
 
@@ -211,28 +236,45 @@ type Counts struct {
 	Removed int `bson:"removed" json:"removed"`
 }
 
+// Caps on what a Set stores (its Counts count everything).
+const (
+	// MaxChanges caps the changes a Set lists.
+	MaxChanges = 5000
+	// MaxDetails caps the details a change lists.
+	MaxDetails = 200
+)
+
 // Set is the changes one import (or sync) made to one collection.
 type Set struct {
 	// ID is stable per collection and import, so a retried import writes
 	// the same document.
-	ID           string    `bson:"_id" json:"id"`
-	AccountID    string    `bson:"account_id" json:"-"`
-	CollectionID string    `bson:"collection_id" json:"collection_id"`
-	ImportID     string    `bson:"import_id" json:"import_id"`
-	At           time.Time `bson:"at" json:"at"`
-	Counts       Counts    `bson:"counts" json:"counts"`
-	Changes      []Change  `bson:"changes" json:"changes"`
+	ID           string `bson:"_id" json:"id"`
+	AccountID    string `bson:"account_id" json:"-"`
+	CollectionID string `bson:"collection_id" json:"collection_id"`
+	ImportID     string `bson:"import_id" json:"import_id"`
+	// Source is the import's source kind: "upload", or "postman_sync" for
+	// an import a workspace sync submitted.
+	Source string    `bson:"source,omitempty" json:"source,omitempty"`
+	At     time.Time `bson:"at" json:"at"`
+	Counts Counts    `bson:"counts" json:"counts"`
+	// Changes are sorted like Diff's, at most MaxChanges, each with at
+	// most MaxDetails details; Truncated says some were left out.
+	Changes   []Change `bson:"changes" json:"changes"`
+	Truncated bool     `bson:"truncated,omitempty" json:"truncated,omitempty"`
 }
 
 // NewSet makes the set of an import's changes.
 func NewSet(accountID, collectionID, importID string, at time.Time, cs []Change) Set {
 	s := Set{
 		ID: ids.Stable("chg", accountID, collectionID, importID), AccountID: accountID,
-		CollectionID: collectionID, ImportID: importID, At: at, Changes: cs,
+		CollectionID: collectionID, ImportID: importID, At: at,
 	}
-	if s.Changes == nil {
-		s.Changes = []Change{}
-	}
+	return s.with(cs)
+}
+
+// with sets the changes, counts them and applies the caps.
+func (s Set) with(cs []Change) Set {
+	s.Counts = Counts{}
 	for _, c := range cs {
 		switch c.Kind {
 		case Added:
@@ -243,5 +285,97 @@ func NewSet(accountID, collectionID, importID string, at time.Time, cs []Change)
 			s.Counts.Removed++
 		}
 	}
+	if len(cs) > MaxChanges {
+		cs, s.Truncated = cs[:MaxChanges], true
+	}
+	s.Changes = make([]Change, len(cs))
+	for i, c := range cs {
+		if len(c.Details) > MaxDetails {
+			c.Details, s.Truncated = c.Details[:MaxDetails], true
+		}
+		s.Changes[i] = c
+	}
 	return s
+}
+
+// Add folds more changes of the same import into the set (see Union): an
+// import records what its saved responses changed, then each batch of its
+// replays adds what it changed. Adding what is already there changes
+// nothing, so a retried step may add again.
+func (s Set) Add(cs []Change) Set {
+	truncated := s.Truncated
+	s = s.with(Union(s.Changes, cs))
+	s.Truncated = s.Truncated || truncated
+	return s
+}
+
+// Union composes two lists of changes of one import, endpoint by endpoint:
+// added (by either) stays added, with the details of the additions,
+// reappearing if either says so; removed and changed is removed; changed
+// and changed unite their details. The result is sorted like Diff's.
+func Union(a, b []Change) []Change {
+	byID := make(map[string]int, len(a)+len(b))
+	var out []Change
+	for _, c := range slices.Concat(a, b) {
+		c.Details = slices.Clone(c.Details)
+		i, ok := byID[c.EndpointID]
+		if !ok {
+			byID[c.EndpointID] = len(out)
+			out = append(out, c)
+			continue
+		}
+		cur := &out[i]
+		switch {
+		case cur.Kind == Added && c.Kind != Added:
+		case c.Kind == Added && cur.Kind != Added:
+			*cur = c
+		case cur.Kind == Removed || c.Kind == Removed:
+			cur.Kind, cur.Details = Removed, nil
+		default: // both added, or both changed
+			cur.Reappeared = cur.Reappeared || c.Reappeared
+			for _, d := range c.Details {
+				if !slices.Contains(cur.Details, d) {
+					cur.Details = append(cur.Details, d)
+				}
+			}
+			sortDetails(cur.Details)
+		}
+	}
+	sortChanges(out)
+	return out
+}
+
+// Summary is what an import changed, in short: counts by kind, and the
+// sensitive data and auth types that appeared on or left its endpoints.
+type Summary struct {
+	Counts `bson:",inline"`
+	// SensitiveTypesAdded: types newly seen on an endpoint (an added one's
+	// included), sorted.
+	SensitiveTypesAdded []string `bson:"sensitive_types_added" json:"sensitive_types_added"`
+	// AuthTypesAdded and AuthTypesRemoved: auth types that appeared on or
+	// left an endpoint (an added one's appear), sorted.
+	AuthTypesAdded   []string `bson:"auth_types_added" json:"auth_types_added"`
+	AuthTypesRemoved []string `bson:"auth_types_removed" json:"auth_types_removed"`
+}
+
+// Summarize sums up a set (from the changes it lists).
+func (s Set) Summarize() Summary {
+	sum := Summary{Counts: s.Counts, SensitiveTypesAdded: []string{}, AuthTypesAdded: []string{}, AuthTypesRemoved: []string{}}
+	for _, c := range s.Changes {
+		for _, d := range c.Details {
+			switch {
+			case d.Facet == FacetSensitiveType && d.Op == OpAdded:
+				sum.SensitiveTypesAdded = append(sum.SensitiveTypesAdded, d.Value)
+			case d.Facet == FacetAuthType && d.Op == OpAdded:
+				sum.AuthTypesAdded = append(sum.AuthTypesAdded, d.Value)
+			case d.Facet == FacetAuthType && d.Op == OpRemoved:
+				sum.AuthTypesRemoved = append(sum.AuthTypesRemoved, d.Value)
+			}
+		}
+	}
+	for _, l := range []*[]string{&sum.SensitiveTypesAdded, &sum.AuthTypesAdded, &sum.AuthTypesRemoved} {
+		slices.Sort(*l)
+		*l = slices.Compact(*l)
+	}
+	return sum
 }

@@ -1,6 +1,7 @@
 package changes_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -70,8 +71,10 @@ func TestDiff(t *testing.T) {
 			{Facet: changes.FacetResponseField, Op: changes.OpAdded, Value: "404 $.error"},
 			{Facet: changes.FacetStatusCode, Op: changes.OpAdded, Value: "404"},
 		}},
-		{Kind: changes.Added, EndpointID: e2[2].ID, Method: "POST", Host: "h", Path: "/users"},
-	}, got)
+		{Kind: changes.Added, EndpointID: e2[2].ID, Method: "POST", Host: "h", Path: "/users", Details: []changes.Detail{
+			{Facet: changes.FacetAuthType, Op: changes.OpAdded, Value: "UNAUTHENTICATED"},
+		}},
+	}, got, "an added endpoint lists its auth and sensitive types")
 
 	// The same import again: nothing changed.
 	e2again := endpoints(t, v2, e2, "imp3")
@@ -100,4 +103,75 @@ func TestNewSet(t *testing.T) {
 	require.Equal(t, s.ID, changes.NewSet("acc", "col", "imp", at.Add(time.Hour), nil).ID, "stable per import")
 	require.NotEqual(t, s.ID, changes.NewSet("acc", "col", "imp2", at, nil).ID)
 	require.NotNil(t, changes.NewSet("acc", "col", "imp", at, nil).Changes, "encodes as [] not null")
+}
+
+func TestUnion(t *testing.T) {
+	t.Parallel()
+	d := func(facet, op, v string) changes.Detail { return changes.Detail{Facet: facet, Op: op, Value: v} }
+	ch := func(k changes.Kind, id string, ds ...changes.Detail) changes.Change {
+		return changes.Change{Kind: k, EndpointID: id, Method: "GET", Host: "h", Path: "/" + id, Details: ds}
+	}
+	q := d(changes.FacetQueryParam, changes.OpAdded, "limit")
+	s404 := d(changes.FacetStatusCode, changes.OpAdded, "404")
+	email := d(changes.FacetSensitiveType, changes.OpAdded, "EMAIL")
+	bearer := d(changes.FacetAuthType, changes.OpAdded, "BEARER")
+	reappeared := ch(changes.Added, "a", bearer)
+	reappeared.Reappeared = true
+	for _, tc := range []struct {
+		name string
+		a, b []changes.Change
+		want []changes.Change
+	}{
+		{"disjoint, sorted", []changes.Change{ch(changes.Changed, "b", q)}, []changes.Change{ch(changes.Added, "a")},
+			[]changes.Change{ch(changes.Added, "a"), ch(changes.Changed, "b", q)}},
+		{"changed and changed unite details", []changes.Change{ch(changes.Changed, "a", s404)}, []changes.Change{ch(changes.Changed, "a", q, s404)},
+			[]changes.Change{ch(changes.Changed, "a", q, s404)}},
+		{"added then changed stays added", []changes.Change{ch(changes.Added, "a", bearer)}, []changes.Change{ch(changes.Changed, "a", q, email)},
+			[]changes.Change{ch(changes.Added, "a", bearer)}},
+		{"changed then added is added", []changes.Change{ch(changes.Changed, "a", q)}, []changes.Change{ch(changes.Added, "a", email)},
+			[]changes.Change{ch(changes.Added, "a", email)}},
+		{"added and added unite", []changes.Change{ch(changes.Added, "a", bearer)}, []changes.Change{ch(changes.Added, "a", email)},
+			[]changes.Change{ch(changes.Added, "a", bearer, email)}},
+		{"removed then reappeared is added again", []changes.Change{ch(changes.Removed, "a")}, []changes.Change{reappeared},
+			[]changes.Change{reappeared}},
+		{"removed and changed is removed", []changes.Change{ch(changes.Changed, "a", q)}, []changes.Change{ch(changes.Removed, "a")},
+			[]changes.Change{ch(changes.Removed, "a")}},
+		{"a retry adds nothing", []changes.Change{ch(changes.Changed, "a", q)}, []changes.Change{ch(changes.Changed, "a", q)},
+			[]changes.Change{ch(changes.Changed, "a", q)}},
+		{"empty", nil, nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			require.Equal(t, tc.want, changes.Union(tc.a, tc.b))
+		})
+	}
+}
+
+func TestSetAddAndSummary(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := changes.NewSet("acc", "col", "imp", at, []changes.Change{
+		{Kind: changes.Added, EndpointID: "a", Details: []changes.Detail{{Facet: changes.FacetAuthType, Op: changes.OpAdded, Value: "BEARER"}}},
+		{Kind: changes.Removed, EndpointID: "r"},
+	})
+	s = s.Add([]changes.Change{{Kind: changes.Changed, EndpointID: "c", Details: []changes.Detail{
+		{Facet: changes.FacetAuthType, Op: changes.OpAdded, Value: "BEARER"},
+		{Facet: changes.FacetAuthType, Op: changes.OpRemoved, Value: "BASIC"},
+		{Facet: changes.FacetSensitiveType, Op: changes.OpAdded, Value: "EMAIL"},
+	}}})
+	require.Equal(t, changes.Counts{Added: 1, Changed: 1, Removed: 1}, s.Counts)
+	require.Equal(t, s, s.Add(s.Changes), "adding what is there changes nothing")
+	require.Equal(t, changes.Summary{
+		Counts: s.Counts, SensitiveTypesAdded: []string{"EMAIL"}, AuthTypesAdded: []string{"BEARER"}, AuthTypesRemoved: []string{"BASIC"},
+	}, s.Summarize())
+
+	var many []changes.Change
+	for i := range changes.MaxChanges + 2 {
+		many = append(many, changes.Change{Kind: changes.Added, EndpointID: fmt.Sprintf("ep_%05d", i)})
+	}
+	big := changes.NewSet("acc", "col", "imp", at, many)
+	require.Equal(t, changes.MaxChanges+2, big.Counts.Added, "counts count everything")
+	require.Len(t, big.Changes, changes.MaxChanges)
+	require.True(t, big.Truncated)
+	require.True(t, big.Add(nil).Truncated, "truncation is remembered")
 }

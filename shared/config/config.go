@@ -40,6 +40,7 @@ const (
 	DefaultReplayMaxRetry     = 3
 	DefaultReplayMaxInFlight  = 50
 	DefaultReplayBatchSize    = 100
+	DefaultRedactSamples      = true
 
 	DefaultPostmanAPIURL       = "https://api.getpostman.com"
 	DefaultPostmanRateLimit    = 300
@@ -108,6 +109,12 @@ type Config struct {
 	ReplayMaxInFlight int
 	// ReplayBatchSize is how many replay results are written in one batch.
 	ReplayBatchSize int
+	// RedactSamples replaces credentials (Authorization, cookies, API keys,
+	// secret-named fields) and every detected sensitive value (emails,
+	// cards, tokens...) in stored samples, saved examples and replays alike
+	// (default true). False stores them as sent and received; detection
+	// still runs and the findings are still recorded.
+	RedactSamples bool
 
 	// SecretKey (base64, 32 bytes) seals stored Postman API keys; empty
 	// disables the credential routes. SecretKeyPrevious still opens what
@@ -176,6 +183,7 @@ var Vars = []Var{
 	{"REPLAY_MAX_RETRY", strconv.Itoa(DefaultReplayMaxRetry), "retries of a replay on 5xx, 429 or a network error", false},
 	{"REPLAY_MAX_IN_FLIGHT", strconv.Itoa(DefaultReplayMaxInFlight), "replays of one account in flight at once, across workers", false},
 	{"REPLAY_BATCH_SIZE", strconv.Itoa(DefaultReplayBatchSize), "replay results written per batch", false},
+	{"REDACT_SAMPLES", strconv.FormatBool(DefaultRedactSamples), "redact credentials and detected sensitive values in stored samples (false stores them as sent)", false},
 	{"SECRET_KEY", "", "32 bytes in base64 sealing stored Postman API keys (make run generates one)", true},
 	{"SECRET_KEY_PREVIOUS", "", "the key before SECRET_KEY, still accepted for decryption during a rotation", true},
 	{"POSTMAN_API_URL", DefaultPostmanAPIURL, "Postman API base URL", false},
@@ -239,6 +247,11 @@ func Load(getenv func(string) string) (Config, error) {
 		ReplayMaxInFlight:  int(integer("REPLAY_MAX_IN_FLIGHT", 1)),
 		ReplayBatchSize:    int(integer("REPLAY_BATCH_SIZE", 1)),
 	}
+	redact, err := strconv.ParseBool(get("REDACT_SAMPLES"))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("%sREDACT_SAMPLES: want true or false, got %q", Prefix, get("REDACT_SAMPLES")))
+	}
+	c.RedactSamples = redact
 	if _, err := egress.ParsePolicy(c.ReplayEgress, c.ReplayAllowCIDRs, c.ReplayAllowHosts); err != nil {
 		errs = append(errs, fmt.Errorf("%sREPLAY_*: %w", Prefix, err))
 	}
@@ -320,6 +333,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("replay_allow_hosts", c.ReplayAllowHosts),
 		slog.Int("replay_max_retry", c.ReplayMaxRetry),
 		slog.Int("replay_max_in_flight", c.ReplayMaxInFlight),
+		slog.Bool("redact_samples", c.RedactSamples),
 		slog.Bool("sealing_key_set", c.SecretKey != ""),
 		slog.Bool("sealing_key_previous_set", c.SecretKeyPrevious != ""),
 		slog.String("postman_api_url", MaskURL(c.PostmanAPIURL)),

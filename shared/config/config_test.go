@@ -22,6 +22,7 @@ func TestLoadDefaults(t *testing.T) {
 	require.Equal(t, int64(DefaultMaxUploadBytes), c.MaxUploadBytes)
 	require.Equal(t, DefaultSamplesPerEndpoint, c.SamplesPerEndpoint)
 	require.Equal(t, DefaultShutdownTimeout, c.ShutdownTimeout)
+	require.True(t, c.RedactSamples, "samples are redacted unless switched off")
 	require.Error(t, c.RequireServices(), "redis and mongo are required outside embedded mode")
 }
 
@@ -34,12 +35,14 @@ func TestLoadValues(t *testing.T) {
 		"APISCOUT_MAX_UPLOAD_BYTES": "2048",
 		"APISCOUT_SHUTDOWN_TIMEOUT": "3s",
 		"APISCOUT_LOG_LEVEL":        "DEBUG",
+		"APISCOUT_REDACT_SAMPLES":   "false",
 	}))
 	require.NoError(t, err)
 	require.NoError(t, c.RequireServices())
 	require.Equal(t, "0.0.0.0:9000", c.HTTPAddr)
 	require.Equal(t, int64(2048), c.MaxUploadBytes)
 	require.Equal(t, 3*time.Second, c.ShutdownTimeout)
+	require.False(t, c.RedactSamples)
 
 	var buf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("start", "config", c)
@@ -58,6 +61,7 @@ func TestLoadInvalid(t *testing.T) {
 		"APISCOUT_REDIS_URL":            "http://localhost",
 		"APISCOUT_MONGO_URI":            "postgres://x",
 		"APISCOUT_LOG_LEVEL":            "loud",
+		"APISCOUT_REDACT_SAMPLES":       "mostly",
 		"APISCOUT_WORKER_ADMIN_ADDR":    "9091",
 	}
 	for k, v := range tests {

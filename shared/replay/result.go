@@ -78,11 +78,16 @@ var secretName = regexp.MustCompile(`(?i)(auth|token|secret|passw|api[-_]?key|ap
 func IsSecretName(name string) bool { return secretName.MatchString(name) }
 
 // RedactHeaders returns headers with secret values replaced.
-func RedactHeaders(h http.Header) []inventory.Header {
+func RedactHeaders(h http.Header) []inventory.Header { return headers(h, true) }
+
+// Headers returns headers as they are (for APISCOUT_REDACT_SAMPLES=false).
+func Headers(h http.Header) []inventory.Header { return headers(h, false) }
+
+func headers(h http.Header, redact bool) []inventory.Header {
 	out := make([]inventory.Header, 0, len(h))
 	for name, vals := range h {
 		for _, v := range vals {
-			if IsSecretName(name) {
+			if redact && IsSecretName(name) {
 				v = Redacted
 			}
 			out = append(out, inventory.Header{Name: name, Value: v})

@@ -181,3 +181,30 @@ func (s *Store) SamplesByID(ctx context.Context, accountID string, ids []string)
 	}
 	return out, nil
 }
+
+// CollectionEndpoints returns every endpoint of a collection, removed ones
+// included, in id order.
+func (s *Store) CollectionEndpoints(ctx context.Context, accountID, collectionID string) ([]inventory.Endpoint, error) {
+	eps, err := findAll[inventory.Endpoint](ctx, s.db.Collection(colEndpoints), bson.D{
+		{Key: "account_id", Value: accountID}, {Key: "collection_id", Value: collectionID},
+	}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("store: collection endpoints: %w", err)
+	}
+	return eps, nil
+}
+
+// EndpointTemplates returns a collection's endpoints with only what
+// templating reads (id, method, host, path, path parameters), for
+// inventory.PlanOptions.Known.
+func (s *Store) EndpointTemplates(ctx context.Context, accountID, collectionID string) ([]inventory.Endpoint, error) {
+	eps, err := findAll[inventory.Endpoint](ctx, s.db.Collection(colEndpoints), bson.D{
+		{Key: "account_id", Value: accountID}, {Key: "collection_id", Value: collectionID},
+	}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetProjection(bson.D{
+		{Key: "method", Value: 1}, {Key: "host", Value: 1}, {Key: "path", Value: 1}, {Key: "path_params", Value: 1},
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("store: endpoint templates: %w", err)
+	}
+	return eps, nil
+}

@@ -80,7 +80,18 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		{colImports, bson.D{{Key: "account_id", Value: 1}, {Key: "_id", Value: -1}}, false},
 		{colCollections, bson.D{{Key: "account_id", Value: 1}, {Key: "_id", Value: 1}}, false},
 		{colEndpoints, bson.D{{Key: "account_id", Value: 1}, {Key: "collection_id", Value: 1}, {Key: "_id", Value: 1}}, false},
+		// The endpoint list's orders (QueryEndpoints), and its filters on
+		// array fields (multikey on MongoDB).
+		{colEndpoints, endpointKeys("path", "method", "host", "_id"), false},
+		{colEndpoints, endpointKeys("method", "path", "host", "_id"), false},
+		{colEndpoints, endpointKeys("host", "path", "method", "_id"), false},
+		{colEndpoints, endpointKeys("last_seen", "_id"), false},
+		{colEndpoints, endpointKeys("auth_types"), false},
+		{colEndpoints, endpointKeys("sensitive_types"), false},
+		{colEndpoints, endpointKeys("status_codes"), false},
 		{colSamples, bson.D{{Key: "account_id", Value: 1}, {Key: "endpoint_id", Value: 1}}, false},
+		{colChanges, bson.D{{Key: "account_id", Value: 1}, {Key: "collection_id", Value: 1}, {Key: "import_id", Value: -1}, {Key: "_id", Value: 1}}, false},
+		{colChanges, bson.D{{Key: "account_id", Value: 1}, {Key: "import_id", Value: 1}}, false},
 	}
 	for _, i := range idx {
 		m := mongo.IndexModel{Keys: i.keys, Options: options.Index().SetUnique(i.unique)}
@@ -89,6 +100,16 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		}
 	}
 	return s.ensureWorkspaceIndexes(ctx)
+}
+
+// endpointKeys is an index on an account's collection's endpoints, then
+// fields (ascending; MongoDB walks an index either way).
+func endpointKeys(fields ...string) bson.D {
+	keys := bson.D{{Key: "account_id", Value: 1}, {Key: "collection_id", Value: 1}}
+	for _, f := range fields {
+		keys = append(keys, bson.E{Key: f, Value: 1})
+	}
+	return keys
 }
 
 // Page is a page of a list.

@@ -304,13 +304,3 @@ func (s *Store) MarkEndpointsRemoved(ctx context.Context, accountID string, ids 
 	}
 	return nil
 }
-
-// ListEndpointsFiltered lists a collection's endpoints in id order; removed
-// nil lists all, true only those marked removed, false only present ones.
-func (s *Store) ListEndpointsFiltered(ctx context.Context, accountID, collectionID string, removed *bool, p Page) ([]inventory.Endpoint, error) {
-	filter := bson.D{{Key: "account_id", Value: accountID}, {Key: "collection_id", Value: collectionID}}
-	if removed != nil {
-		filter = append(filter, bson.E{Key: "removed_at", Value: bson.D{{Key: "$exists", Value: *removed}}})
-	}
-	return page[inventory.Endpoint](ctx, s.db.Collection(colEndpoints), filter, p, false)
-}

@@ -138,14 +138,14 @@ func TestEndpointsRemoved(t *testing.T) {
 	require.NoError(t, s.MarkEndpointsRemoved(ctx, "acc_1", gone, t0.Add(time.Hour)))
 	require.NoError(t, s.MarkEndpointsRemoved(ctx, "acc_1", gone, t0.Add(2*time.Hour)), "marking again keeps the first time")
 	yes, no := true, false
-	removed, err := s.ListEndpointsFiltered(ctx, "acc_1", "col_1", &yes, store.Page{Limit: 1000})
+	removed, err := s.QueryEndpoints(ctx, "acc_1", "col_1", store.EndpointQuery{Filter: store.EndpointFilter{Removed: &yes}, Limit: 1000})
 	require.NoError(t, err)
 	require.Len(t, removed, len(gone))
 	require.Equal(t, t0.Add(time.Hour), removed[0].RemovedAt.UTC())
-	kept, err := s.ListEndpointsFiltered(ctx, "acc_1", "col_1", &no, store.Page{Limit: 1000})
+	kept, err := s.QueryEndpoints(ctx, "acc_1", "col_1", store.EndpointQuery{Filter: store.EndpointFilter{Removed: &no}, Limit: 1000})
 	require.NoError(t, err)
 	require.Len(t, kept, 2)
-	all, err := s.ListEndpointsFiltered(ctx, "acc_1", "col_1", nil, store.Page{Limit: 1000})
+	all, err := s.QueryEndpoints(ctx, "acc_1", "col_1", store.EndpointQuery{Limit: 1000})
 	require.NoError(t, err)
 	require.Len(t, all, len(ids))
 
@@ -153,7 +153,7 @@ func TestEndpointsRemoved(t *testing.T) {
 	back, _, _ := inventory.Merge(&removed[0], inventory.Observation{Key: inventory.EndpointKey{Method: "GET", Host: "h", Path: removed[0].Path}}, mo)
 	require.Nil(t, back.RemovedAt)
 	require.NoError(t, s.SaveEndpoints(ctx, []inventory.Endpoint{back}), "marking bumped the version, so the re-read one saves")
-	kept, err = s.ListEndpointsFiltered(ctx, "acc_1", "col_1", &no, store.Page{Limit: 1000})
+	kept, err = s.QueryEndpoints(ctx, "acc_1", "col_1", store.EndpointQuery{Filter: store.EndpointFilter{Removed: &no}, Limit: 1000})
 	require.NoError(t, err)
 	require.Len(t, kept, 3)
 }

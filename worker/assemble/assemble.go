@@ -46,58 +46,29 @@ func Write(ctx context.Context, st Store, log *slog.Logger, t Target, observatio
 	if len(observations) == 0 {
 		return nil
 	}
-	ids := make([]string, len(observations))
-	for i, o := range observations {
-		ids[i] = inventory.EndpointID(t.CollectionID, o.Key)
-	}
-	mo := inventory.MergeOptions{AccountID: t.AccountID, CollectionID: t.CollectionID, ImportID: t.ImportID, Now: t.Now, Keep: t.Keep}
+	ids := endpointIDs(t, observations)
 	for attempt := 1; ; attempt++ {
 		existing, err := st.EndpointsByID(ctx, t.AccountID, ids)
 		if err != nil {
 			return err
 		}
-		byID := make(map[string]*inventory.Endpoint, len(existing))
-		for i := range existing {
-			byID[existing[i].ID] = &existing[i]
-		}
-		// One observation per endpoint: merge duplicates in order.
-		merged := map[string]*inventory.Endpoint{}
-		var order []string
-		var samples []inventory.Sample
-		var dropped []string
-		for i, obs := range observations {
-			base := byID[ids[i]]
-			if m, ok := merged[ids[i]]; ok {
-				base = m
-			}
-			ep, write, drop := inventory.Merge(base, obs, mo)
-			if _, ok := merged[ids[i]]; !ok {
-				order = append(order, ids[i])
-			} else if base != nil {
-				ep.Version = base.Version // one write per endpoint
-			}
-			merged[ids[i]] = &ep
-			samples = append(samples, write...)
-			dropped = append(dropped, drop...)
-		}
-		eps := make([]inventory.Endpoint, 0, len(order))
+		m := mergeAll(t, existing, observations)
 		retained := map[string]bool{}
-		for _, id := range order {
-			eps = append(eps, *merged[id])
-			for _, sid := range merged[id].SampleIDs {
+		for _, ep := range m.endpoints {
+			for _, sid := range ep.SampleIDs {
 				retained[sid] = true
 			}
 		}
 		var toWrite []inventory.Sample
 		written := map[string]bool{}
-		for _, s := range samples {
+		for _, s := range m.samples {
 			if retained[s.ID] && !written[s.ID] {
 				toWrite = append(toWrite, s)
 				written[s.ID] = true
 			}
 		}
 		var toDrop []string
-		for _, id := range dropped {
+		for _, id := range m.dropped {
 			if !retained[id] {
 				toDrop = append(toDrop, id)
 			}
@@ -105,7 +76,7 @@ func Write(ctx context.Context, st Store, log *slog.Logger, t Target, observatio
 		if err := st.SaveSamples(ctx, toWrite); err != nil {
 			return err
 		}
-		err = st.SaveEndpoints(ctx, eps)
+		err = st.SaveEndpoints(ctx, m.endpoints)
 		if errors.Is(err, store.ErrConflict) && attempt < MaxAttempts {
 			log.Info("endpoints changed concurrently; merging again", "import_id", t.ImportID, "attempt", attempt)
 			continue
@@ -115,4 +86,61 @@ func Write(ctx context.Context, st Store, log *slog.Logger, t Target, observatio
 		}
 		return st.DeleteSamples(ctx, t.AccountID, toDrop)
 	}
+}
+
+// Preview returns the endpoints Write would store for observations merged
+// into existing (the stored state of their endpoints; others are ignored),
+// without writing anything.
+func Preview(t Target, existing []inventory.Endpoint, observations []inventory.Observation) []inventory.Endpoint {
+	return mergeAll(t, existing, observations).endpoints
+}
+
+func endpointIDs(t Target, observations []inventory.Observation) []string {
+	ids := make([]string, len(observations))
+	for i, o := range observations {
+		ids[i] = inventory.EndpointID(t.CollectionID, o.Key)
+	}
+	return ids
+}
+
+// merged is what merging observations into stored endpoints gives.
+type merged struct {
+	// endpoints to write, one per endpoint, in first-observed order.
+	endpoints []inventory.Endpoint
+	// samples the observations bring, and ids retention dropped.
+	samples []inventory.Sample
+	dropped []string
+}
+
+func mergeAll(t Target, existing []inventory.Endpoint, observations []inventory.Observation) merged {
+	ids := endpointIDs(t, observations)
+	mo := inventory.MergeOptions{AccountID: t.AccountID, CollectionID: t.CollectionID, ImportID: t.ImportID, Now: t.Now, Keep: t.Keep}
+	byID := make(map[string]*inventory.Endpoint, len(existing))
+	for i := range existing {
+		byID[existing[i].ID] = &existing[i]
+	}
+	// One observation per endpoint: merge duplicates in order.
+	out := map[string]*inventory.Endpoint{}
+	var order []string
+	var m merged
+	for i, obs := range observations {
+		base := byID[ids[i]]
+		if prev, ok := out[ids[i]]; ok {
+			base = prev
+		}
+		ep, write, drop := inventory.Merge(base, obs, mo)
+		if _, ok := out[ids[i]]; !ok {
+			order = append(order, ids[i])
+		} else if base != nil {
+			ep.Version = base.Version // one write per endpoint
+		}
+		out[ids[i]] = &ep
+		m.samples = append(m.samples, write...)
+		m.dropped = append(m.dropped, drop...)
+	}
+	m.endpoints = make([]inventory.Endpoint, 0, len(order))
+	for _, id := range order {
+		m.endpoints = append(m.endpoints, *out[id])
+	}
+	return m
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/apiscout/apiscout/shared/changes"
 	"github.com/apiscout/apiscout/shared/inventory"
 	"github.com/apiscout/apiscout/shared/metrics"
 	"github.com/apiscout/apiscout/shared/postman"
@@ -33,8 +34,9 @@ type Store interface {
 	EndpointCounts(ctx context.Context, accountID, importID string) (created, updated int, err error)
 	SetImportReplaying(ctx context.Context, accountID, id string, r store.ImportResult) error
 	assemble.Store
-	CollectionEndpointIDs(ctx context.Context, accountID, collectionID string) ([]string, error)
+	CollectionEndpoints(ctx context.Context, accountID, collectionID string) ([]inventory.Endpoint, error)
 	MarkEndpointsRemoved(ctx context.Context, accountID string, ids []string, now time.Time) error
+	AddChanges(ctx context.Context, step string, set changes.Set) error
 }
 
 // ReplayState is the in-flight replay state (replaystate.State).
@@ -56,6 +58,9 @@ type Config struct {
 	SamplesPerEndpoint int
 	// SampleBodyMax caps stored bodies; 0 keeps them whole.
 	SampleBodyMax int
+	// NoRedaction stores samples as saved. False (the default) redacts
+	// credentials and detected sensitive values.
+	NoRedaction bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// CheckHost refuses replay targets before any lookup (the egress
@@ -176,29 +181,48 @@ func (h *Handler) run(ctx context.Context, imp inventory.Import) (store.ImportRe
 	}
 	colID := inventory.CollectionID(imp.AccountID, coll.PostmanID, data)
 	data = nil // the plan holds what is needed; let a 25 MiB file go.
+	// The collection's stored endpoints: a new concrete path that fits one
+	// of their templates joins it, and the change feed compares with them.
+	prev, err := h.store.CollectionEndpoints(ctx, imp.AccountID, colID)
+	if err != nil {
+		return res, err
+	}
 	plan := inventory.PlanImport(coll, colID, inventory.PlanOptions{
 		AccountID: imp.AccountID, ImportID: imp.ID, Now: imp.CreatedAt, SampleBodyMax: h.cfg.SampleBodyMax,
+		NoRedaction: h.cfg.NoRedaction, Known: prev,
 	})
 	res.CollectionID, res.CollectionName, res.Schema = colID, coll.Name, coll.Schema
 	replays := h.classify(coll, &plan, imp.Options)
 	if err := h.store.UpsertCollection(ctx, plan.Collection); err != nil {
 		return res, err
 	}
-	err = assemble.Write(ctx, h.store, h.log, assemble.Target{
+	target := assemble.Target{
 		AccountID: imp.AccountID, CollectionID: colID, ImportID: imp.ID,
 		Now: imp.CreatedAt, Keep: h.cfg.SamplesPerEndpoint,
-	}, plan.Observations)
-	if err != nil {
+	}
+	var gone []string
+	if imp.Source.Kind == workspace.ImportSourceKind {
+		gone = removedBy(prev, coll, plan)
+	}
+	// The change set is recorded before anything is written: a retry after
+	// a crash compares with what was written already, finds less, and adds
+	// nothing the first attempt did not record.
+	if err := h.store.AddChanges(ctx, "import", changeSet(imp, colID, prev, assemble.Preview(target, prev, plan.Observations), gone)); err != nil {
+		return res, err
+	}
+	if err := assemble.Write(ctx, h.store, h.log, target, plan.Observations); err != nil {
 		return res, err
 	}
 	if err := h.store.SaveOutcomes(ctx, imp.AccountID, imp.ID, "import", 0, plan.Outcomes); err != nil {
 		return res, err
 	}
 	res.Counts = plan.Counts
-	if imp.Source.Kind == workspace.ImportSourceKind {
-		if res.Counts.EndpointsRemoved, err = h.markRemoved(ctx, imp, coll, plan); err != nil {
+	if len(gone) > 0 {
+		if err := h.store.MarkEndpointsRemoved(ctx, imp.AccountID, gone, imp.CreatedAt); err != nil {
 			return res, err
 		}
+		res.Counts.EndpointsRemoved = len(gone)
+		h.log.Info("endpoints removed from the collection marked", "import_id", imp.ID, "collection_id", colID, "count", len(gone))
 	}
 	if len(replays) > 0 {
 		res.Counts.Replay = &inventory.ReplayCounts{Total: len(replays)}
@@ -211,6 +235,31 @@ func (h *Handler) run(ctx context.Context, imp inventory.Import) (store.ImportRe
 		return res, err
 	}
 	return res, nil
+}
+
+// changeSet is what an import changes in its collection: prev is the
+// stored state, merged the endpoints it observed as they will be written,
+// gone the ids it marks removed.
+func changeSet(imp inventory.Import, collectionID string, prev, merged []inventory.Endpoint, gone []string) changes.Set {
+	byID := make(map[string]inventory.Endpoint, len(prev)+len(merged))
+	for _, ep := range prev {
+		byID[ep.ID] = ep
+	}
+	for _, ep := range merged {
+		byID[ep.ID] = ep
+	}
+	for _, id := range gone {
+		byID[id] = inventory.MarkRemoved(byID[id], imp.ID, imp.CreatedAt)
+	}
+	after := make([]inventory.Endpoint, 0, len(byID))
+	for _, ep := range byID {
+		if !ep.Removed {
+			after = append(after, ep)
+		}
+	}
+	set := changes.NewSet(imp.AccountID, collectionID, imp.ID, imp.CreatedAt, changes.Diff(prev, after))
+	set.Source = imp.Source.Kind
+	return set
 }
 
 // classify decides, for every request without a usable saved response,

@@ -18,6 +18,7 @@ import (
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/hibiken/asynq"
 
+	"github.com/apiscout/apiscout/shared/changes"
 	"github.com/apiscout/apiscout/shared/ids"
 	"github.com/apiscout/apiscout/shared/inventory"
 	"github.com/apiscout/apiscout/shared/metrics"
@@ -34,6 +35,8 @@ type Store interface {
 	GetImport(ctx context.Context, accountID, id string) (inventory.Import, error)
 	GetBlob(ctx context.Context, id string) ([]byte, error)
 	SaveOutcomes(ctx context.Context, accountID, importID, key string, seq int, rows []inventory.RequestOutcome) error
+	EndpointTemplates(ctx context.Context, accountID, collectionID string) ([]inventory.Endpoint, error)
+	AddChanges(ctx context.Context, step string, set changes.Set) error
 	assemble.Store
 }
 
@@ -56,6 +59,10 @@ type Config struct {
 	// BatchSize is how many replay results one write takes; a batch is
 	// asked for every BatchSize results and after the last.
 	BatchSize int
+	// NoRedaction stores replayed samples as sent and received. False (the
+	// default) redacts credentials before a result is parked in Redis and
+	// credentials and detected sensitive values in the stored sample.
+	NoRedaction bool
 	// MaxLocalWait is how long a task waits in place for its turn at a
 	// host's rate limit before it gives its worker slot back to the queue.
 	// Default 10 s.
@@ -232,16 +239,20 @@ func (r *Replayer) ProcessRequest(ctx context.Context, t *asynq.Task) error {
 	switch replay.Judge(ans.Status, keep) {
 	case replay.Keep:
 		res.Outcome = inventory.OutcomeImported
+		headers, url := replay.RedactHeaders, replay.RedactURL
+		if r.cfg.NoRedaction {
+			headers, url = replay.Headers, func(s string) string { return s }
+		}
 		res.Request = &inventory.SampleRequest{
 			Method:  req.Built.Method,
-			URL:     replay.RedactURL(req.Built.URL.Raw),
-			Headers: replay.RedactHeaders(ans.SentHeader),
+			URL:     url(req.Built.URL.Raw),
+			Headers: headers(ans.SentHeader),
 		}
 		if req.Built.Body != nil {
 			res.Request.Body = req.Built.Body.Raw
 		}
 		res.Response = &inventory.SampleResponse{
-			Status: ans.Status, Headers: replay.RedactHeaders(ans.Header),
+			Status: ans.Status, Headers: headers(ans.Header),
 			Body: string(ans.Body), BodyTruncated: ans.Truncated,
 		}
 	case replay.Retry:
@@ -482,8 +493,14 @@ func (r *Replayer) write(ctx context.Context, b tasks.ReplayBatch, indices []int
 			return err
 		}
 	}
+	// Replayed paths join the collection's stored templates they fit, as
+	// saved responses do.
+	known, err := r.store.EndpointTemplates(ctx, imp.AccountID, imp.CollectionID)
+	if err != nil {
+		return err
+	}
 	planner := inventory.NewReplayPlanner(l.coll, imp.CollectionID, inventory.PlanOptions{
-		AccountID: imp.AccountID, ImportID: imp.ID, Now: imp.CreatedAt,
+		AccountID: imp.AccountID, ImportID: imp.ID, Now: imp.CreatedAt, Known: known, NoRedaction: r.cfg.NoRedaction,
 	})
 	rows := make([]inventory.RequestOutcome, 0, len(indices))
 	for _, idx := range indices {
@@ -514,17 +531,36 @@ func (r *Replayer) write(ctx context.Context, b tasks.ReplayBatch, indices []int
 		}
 		rows = append(rows, row)
 	}
-	observations := planner.Observations()
-	err = assemble.Write(ctx, r.store, r.log, assemble.Target{
-		AccountID: imp.AccountID, CollectionID: imp.CollectionID, ImportID: imp.ID,
-		Now: imp.CreatedAt, Keep: r.cfg.SamplesPerEndpoint,
-	}, observations)
-	if err != nil {
-		return err
-	}
 	parts := make([]string, len(indices))
 	for i, idx := range indices {
 		parts[i] = strconv.Itoa(idx)
 	}
-	return r.store.SaveOutcomes(ctx, imp.AccountID, imp.ID, ids.Stable("replay", parts...), 1, rows)
+	step := ids.Stable("replay", parts...)
+	observations := planner.Observations()
+	target := assemble.Target{
+		AccountID: imp.AccountID, CollectionID: imp.CollectionID, ImportID: imp.ID,
+		Now: imp.CreatedAt, Keep: r.cfg.SamplesPerEndpoint,
+	}
+	if len(observations) > 0 {
+		// What the batch changes joins its import's change set, recorded
+		// before the batch writes (as the import's own step does).
+		epIDs := make([]string, len(observations))
+		for i, o := range observations {
+			epIDs[i] = inventory.EndpointID(imp.CollectionID, o.Key)
+		}
+		prev, err := r.store.EndpointsByID(ctx, imp.AccountID, epIDs)
+		if err != nil {
+			return err
+		}
+		set := changes.NewSet(imp.AccountID, imp.CollectionID, imp.ID, imp.CreatedAt,
+			changes.Diff(prev, assemble.Preview(target, prev, observations)))
+		set.Source = imp.Source.Kind
+		if err := r.store.AddChanges(ctx, step, set); err != nil {
+			return err
+		}
+	}
+	if err := assemble.Write(ctx, r.store, r.log, target, observations); err != nil {
+		return err
+	}
+	return r.store.SaveOutcomes(ctx, imp.AccountID, imp.ID, step, 1, rows)
 }

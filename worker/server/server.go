@@ -79,6 +79,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	imp := importer.New(deps.Store, m, log, importer.Config{
 		SamplesPerEndpoint: cfg.SamplesPerEndpoint,
 		SampleBodyMax:      cfg.SampleBodyMax,
+		NoRedaction:        !cfg.RedactSamples,
 		CheckHost:          policy.CheckHost,
 		ReplayMaxRetry:     cfg.ReplayMaxRetry,
 		State:              state,
@@ -89,6 +90,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		MaxInFlightPerAccount: cfg.ReplayMaxInFlight,
 		TaskMaxRetry:          cfg.TaskMaxRetry,
 		BatchSize:             cfg.ReplayBatchSize,
+		NoRedaction:           !cfg.RedactSamples,
 	})
 	mux.Handle(tasks.TypeImportCollection, imp)
 	mux.Handle(tasks.TypeImportFinalize, &importer.Finalizer{Handler: imp, State: state})
