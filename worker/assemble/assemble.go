@@ -43,14 +43,30 @@ type Target struct {
 
 // Write merges observations into the stored endpoints.
 func Write(ctx context.Context, st Store, log *slog.Logger, t Target, observations []inventory.Observation) error {
+	return write(ctx, st, log, t, observations, nil, false)
+}
+
+// WriteOver is Write for a caller that has just read the stored state of
+// every endpoint the observations can touch (existing; a collection's
+// endpoints, say): the first attempt merges into it instead of reading
+// the endpoints again. A stale existing only costs a conflict and a
+// re-read, as with concurrent writers.
+func WriteOver(ctx context.Context, st Store, log *slog.Logger, t Target, observations []inventory.Observation, existing []inventory.Endpoint) error {
+	return write(ctx, st, log, t, observations, existing, true)
+}
+
+func write(ctx context.Context, st Store, log *slog.Logger, t Target, observations []inventory.Observation, known []inventory.Endpoint, haveKnown bool) error {
 	if len(observations) == 0 {
 		return nil
 	}
 	ids := endpointIDs(t, observations)
 	for attempt := 1; ; attempt++ {
-		existing, err := st.EndpointsByID(ctx, t.AccountID, ids)
-		if err != nil {
-			return err
+		existing := known
+		if attempt > 1 || !haveKnown {
+			var err error
+			if existing, err = st.EndpointsByID(ctx, t.AccountID, ids); err != nil {
+				return err
+			}
 		}
 		m := mergeAll(t, existing, observations)
 		retained := map[string]bool{}
@@ -76,7 +92,7 @@ func Write(ctx context.Context, st Store, log *slog.Logger, t Target, observatio
 		if err := st.SaveSamples(ctx, toWrite); err != nil {
 			return err
 		}
-		err = st.SaveEndpoints(ctx, m.endpoints)
+		err := st.SaveEndpoints(ctx, m.endpoints)
 		if errors.Is(err, store.ErrConflict) && attempt < MaxAttempts {
 			log.Info("endpoints changed concurrently; merging again", "import_id", t.ImportID, "attempt", attempt)
 			continue

@@ -210,7 +210,7 @@ func (h *Handler) run(ctx context.Context, imp inventory.Import) (store.ImportRe
 	if err := h.store.AddChanges(ctx, "import", changeSet(imp, colID, prev, assemble.Preview(target, prev, plan.Observations), gone)); err != nil {
 		return res, err
 	}
-	if err := assemble.Write(ctx, h.store, h.log, target, plan.Observations); err != nil {
+	if err := assemble.WriteOver(ctx, h.store, h.log, target, plan.Observations, prev); err != nil {
 		return res, err
 	}
 	if err := h.store.SaveOutcomes(ctx, imp.AccountID, imp.ID, "import", 0, plan.Outcomes); err != nil {

@@ -558,9 +558,9 @@ func (r *Replayer) write(ctx context.Context, b tasks.ReplayBatch, indices []int
 		if err := r.store.AddChanges(ctx, step, set); err != nil {
 			return err
 		}
-	}
-	if err := assemble.Write(ctx, r.store, r.log, target, observations); err != nil {
-		return err
+		if err := assemble.WriteOver(ctx, r.store, r.log, target, observations, prev); err != nil {
+			return err
+		}
 	}
 	return r.store.SaveOutcomes(ctx, imp.AccountID, imp.ID, step, 1, rows)
 }
