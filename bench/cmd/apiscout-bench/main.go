@@ -131,11 +131,13 @@ Notes:
 - 1: one in-memory file, median of 3 runs. Go heap is the peak of live+unswept heap objects
   (runtime/metrics, sampled every 0.5 ms) above the level before the run; Node's figure is the
   heap still used after building the SDK objects (V8 cannot be sampled during a synchronous parse).
-- 2: wall time from upload to "completed", 1 worker process at default settings; the import writes
-  a sample, an endpoint and an outcome row per request (plus the stored file), the reference writes
-  only the same number of sample documents through the store's bulk upsert (chunks of store.MaxBulk).
+- 2: wall time from upload to "completed", 1 worker process at default settings; every request is
+  its own endpoint, so the import writes a sample and an endpoint per request, and outcome rows
+  (plus the stored file, the change feed); the reference writes only the same number of sample
+  documents through the store's bulk write (SaveSamples: inserts in chunks of store.MaxBulk).
 - 3: upload to "completed" (samples written, import finalized), 1 worker process at default
-  concurrency (10), max_rps_per_host 10000; Newman's wall time includes Node's start-up.
+  concurrency (` + "`APISCOUT_WORKER_CONCURRENCY`" + `), max_rps_per_host 10000; Newman's wall time
+  includes Node's start-up; Newman sends one request after another.
 - 4: one client enqueuing one task at a time (asynq's enqueue script via EVALSHA) vs redis-benchmark
   with one connection running the same script body with EVAL.
 - 5: two worker processes sharing the Redis limiter; rate = (requests - 1) / (last - first arrival).
