@@ -172,6 +172,20 @@ func TestEndpointsAndSamples(t *testing.T) {
 	other, err := s.EndpointsByID(ctx, "acc_2", ids)
 	require.NoError(t, err)
 	require.Empty(t, other)
+	// A few ids are looked up one by one: same answers.
+	for _, tc := range []struct {
+		account string
+		ids     []string
+		want    int
+	}{
+		{"acc_1", []string{ids[0], "missing", ids[1], ids[0]}, 2},
+		{"acc_2", ids[:3], 0},
+		{"acc_1", nil, 0},
+	} {
+		few, err := s.EndpointsByID(ctx, tc.account, tc.ids)
+		require.NoError(t, err)
+		require.Len(t, few, tc.want, "%s %v", tc.account, tc.ids)
+	}
 
 	// A second version of each endpoint writes cleanly.
 	for i := range stored {

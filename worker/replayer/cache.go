@@ -14,6 +14,29 @@ import (
 type loaded struct {
 	imp  inventory.Import
 	coll *postman.Collection
+
+	// known are the collection's stored templates, read once by the
+	// import's first batch on this worker: the import task wrote its own
+	// endpoints before any replay was enqueued, and templates a batch adds
+	// are the ones a later batch derives again from the same paths.
+	mu        sync.Mutex
+	known     []inventory.Endpoint
+	haveKnown bool
+}
+
+// templates returns the collection's stored templates, reading them on
+// first use.
+func (l *loaded) templates(ctx context.Context, read func(ctx context.Context, accountID, collectionID string) ([]inventory.Endpoint, error), accountID, collectionID string) ([]inventory.Endpoint, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.haveKnown {
+		known, err := read(ctx, accountID, collectionID)
+		if err != nil {
+			return nil, err
+		}
+		l.known, l.haveKnown = known, true
+	}
+	return l.known, nil
 }
 
 // collectionCache keeps the last few parsed collections of this worker, so

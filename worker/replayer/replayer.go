@@ -495,7 +495,7 @@ func (r *Replayer) write(ctx context.Context, b tasks.ReplayBatch, indices []int
 	}
 	// Replayed paths join the collection's stored templates they fit, as
 	// saved responses do.
-	known, err := r.store.EndpointTemplates(ctx, imp.AccountID, imp.CollectionID)
+	known, err := l.templates(ctx, r.store.EndpointTemplates, imp.AccountID, imp.CollectionID)
 	if err != nil {
 		return err
 	}
