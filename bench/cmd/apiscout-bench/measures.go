@@ -241,6 +241,11 @@ func benchRSS(ctx context.Context, s *stack, dir, nodeDir string) ([]row, error)
 	if err != nil {
 		return nil, err
 	}
+	// The import must land on the fresh worker measured here.
+	for _, w := range s.workers {
+		w.stop()
+	}
+	s.workers = nil
 	w, err := s.startWorker(ctx, nil)
 	if err != nil {
 		return nil, err
