@@ -12,7 +12,7 @@ import (
 // templating, shape inference, sensitive-data scanning, auth detection
 // and redaction of every saved example (parsing excluded).
 func BenchmarkPlanImport25MiB(b *testing.B) {
-	data := postman.GenerateCollection(10_000, 0.3, 25<<20)
+	data := postman.GenerateCollection(10_000, 0.5, 25<<20-100<<10)
 	c, err := postman.Parse(data, postman.Options{
 		Rand: rand.New(rand.NewPCG(1, 2)),
 		Now:  func() time.Time { return time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC) },
