@@ -26,7 +26,7 @@ run: ## Run a complete apiscout on this machine: API, worker and scheduler (embe
 test: ## Run every test with the race detector (needs redis-server on 127.0.0.1:6379).
 	@hp=$$(echo "$$APISCOUT_TEST_REDIS_URL" | sed -E 's#^[a-z]+://([^@/]*@)?([^/]+).*#\2#'); \
 	(exec 3<>/dev/tcp/$${hp%:*}/$${hp##*:}) 2>/dev/null || { echo "make test: redis not reachable at $$hp; start one: redis-server --daemonize yes --port 6379 --save '' --appendonly no (or set APISCOUT_TEST_REDIS_URL)"; exit 1; }
-	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 .PHONY: lint
 lint: ## gofmt and go vet.

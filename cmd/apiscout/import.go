@@ -132,11 +132,16 @@ func showImport(ctx context.Context, a *app, id string) (int, error) {
 }
 
 func getImport(ctx context.Context, c *client, id string) (json.RawMessage, importDoc, error) {
+	return getDoc[importDoc](ctx, c, "/v1/imports/"+pathEscape(id))
+}
+
+// getDoc reads one document, decoded and as sent (-o json prints it as is).
+func getDoc[T any](ctx context.Context, c *client, path string) (json.RawMessage, T, error) {
 	var raw json.RawMessage
-	if err := c.get(ctx, "/v1/imports/"+pathEscape(id), &raw); err != nil {
-		return nil, importDoc{}, err
+	var doc T
+	if err := c.get(ctx, path, &raw); err != nil {
+		return nil, doc, err
 	}
-	var doc importDoc
 	err := json.Unmarshal(raw, &doc)
 	return raw, doc, err
 }

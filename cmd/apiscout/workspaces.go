@@ -313,13 +313,7 @@ func showSync(ctx context.Context, a *app, id string) (int, error) {
 }
 
 func getSync(ctx context.Context, c *client, id string) (json.RawMessage, syncDoc, error) {
-	var raw json.RawMessage
-	if err := c.get(ctx, "/v1/syncs/"+pathEscape(id), &raw); err != nil {
-		return nil, syncDoc{}, err
-	}
-	var s syncDoc
-	err := json.Unmarshal(raw, &s)
-	return raw, s, err
+	return getDoc[syncDoc](ctx, c, "/v1/syncs/"+pathEscape(id))
 }
 
 // waitSync polls the sync until it and its imports have ended, drawing a
