@@ -3,7 +3,9 @@
 package tasks
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -159,4 +161,18 @@ func ParseReplayBatch(t *asynq.Task) (ReplayBatch, error) {
 		return p, fmt.Errorf("tasks: %s payload lacks ids", t.Type())
 	}
 	return p, nil
+}
+
+// Enqueuer puts tasks on the queue (asynq.Client).
+type Enqueuer interface {
+	EnqueueContext(ctx context.Context, task *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
+}
+
+// EnqueueOnce enqueues a task with a deterministic id; a task of that id
+// already queued (or unique-locked) is the same work, so it is not an error.
+func EnqueueOnce(ctx context.Context, q Enqueuer, t *asynq.Task) error {
+	if _, err := q.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) && !errors.Is(err, asynq.ErrDuplicateTask) {
+		return err
+	}
+	return nil
 }

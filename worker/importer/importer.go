@@ -321,7 +321,7 @@ func (h *Handler) startReplays(ctx context.Context, imp inventory.Import, replay
 		if err != nil {
 			return err
 		}
-		if _, err := h.cfg.Queue.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		if err := tasks.EnqueueOnce(ctx, h.cfg.Queue, t); err != nil {
 			return err
 		}
 	}

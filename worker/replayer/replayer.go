@@ -380,10 +380,7 @@ func (r *Replayer) report(ctx context.Context, p tasks.ReplayRequest, res replay
 	if err != nil {
 		return err
 	}
-	if _, err := r.queue.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) && !errors.Is(err, asynq.ErrDuplicateTask) {
-		return err
-	}
-	return nil
+	return tasks.EnqueueOnce(ctx, r.queue, t)
 }
 
 // ProcessBatch handles replay:batch: it claims parked results (at most
@@ -432,7 +429,7 @@ func (r *Replayer) ProcessBatch(ctx context.Context, t *asynq.Task) error {
 			if err != nil {
 				return err
 			}
-			if _, err := r.queue.EnqueueContext(ctx, ft); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) && !errors.Is(err, asynq.ErrDuplicateTask) {
+			if err := tasks.EnqueueOnce(ctx, r.queue, ft); err != nil {
 				return err
 			}
 		}
