@@ -176,6 +176,44 @@ func (s *State) Written(ctx context.Context, importID string, indices []int) (wr
 	return int(res[0]), int(res[1]), nil
 }
 
+// Touch records endpoints an import's step wrote: created are the ones the
+// import created, touched all it wrote (created included). Recording the
+// same ids again changes nothing, so a retried step may.
+func (s *State) Touch(ctx context.Context, importID string, created, touched []string) error {
+	pipe := s.rdb.TxPipeline()
+	for _, part := range []struct {
+		name string
+		ids  []string
+	}{{"created", created}, {"touched", touched}} {
+		if len(part.ids) == 0 {
+			continue
+		}
+		k := key(importID, part.name)
+		members := make([]any, len(part.ids))
+		for i, id := range part.ids {
+			members[i] = id
+		}
+		pipe.SAdd(ctx, k, members...)
+		pipe.Expire(ctx, k, KeyTTL)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("touch endpoints: %w", err)
+	}
+	return nil
+}
+
+// EndpointCounts is how many endpoints the import's steps created and
+// updated (wrote, created earlier), as recorded by Touch.
+func (s *State) EndpointCounts(ctx context.Context, importID string) (created, updated int, err error) {
+	pipe := s.rdb.Pipeline()
+	c := pipe.SCard(ctx, key(importID, "created"))
+	t := pipe.SCard(ctx, key(importID, "touched"))
+	if _, err := pipe.Exec(ctx); err != nil {
+		return 0, 0, fmt.Errorf("endpoint counts: %w", err)
+	}
+	return int(c.Val()), int(t.Val() - c.Val()), nil
+}
+
 // Progress is an import's replay counters.
 type Progress struct {
 	Total    int            `json:"total"`
@@ -225,7 +263,8 @@ func (s *State) Cancelled(ctx context.Context, importID string) (bool, error) {
 // Forget removes an import's state once it is finalized (the counters
 // have been copied into the import document).
 func (s *State) Forget(ctx context.Context, importID string) error {
-	return s.rdb.Del(ctx, key(importID, "results"), key(importID, "numbers"), key(importID, "written"), key(importID, "counts")).Err()
+	return s.rdb.Del(ctx, key(importID, "results"), key(importID, "numbers"), key(importID, "written"), key(importID, "counts"),
+		key(importID, "created"), key(importID, "touched")).Err()
 }
 
 // ErrBusy is returned by Acquire when the account has its cap of replays in

@@ -204,3 +204,31 @@ func TestWriterLock(t *testing.T) {
 		return err == nil && ok
 	}, 5*time.Second, 5*time.Millisecond, "an expired lock is free")
 }
+
+// TestEndpointCounts: steps record the endpoints they wrote; an endpoint
+// written by several steps (or a retried step) counts once, and one the
+// import created is not also counted as updated.
+func TestEndpointCounts(t *testing.T) {
+	t.Parallel()
+	s := replaystate.New(redis.NewClient(testenv.Redis(t)))
+	ctx := context.Background()
+	steps := []struct {
+		created, touched []string
+		wantC, wantU     int
+	}{
+		{nil, nil, 0, 0},
+		{[]string{"a", "b"}, []string{"a", "b", "x"}, 2, 1},
+		{[]string{"a", "b"}, []string{"a", "b", "x"}, 2, 1}, // the same step, retried
+		{[]string{"c"}, []string{"a", "c", "y"}, 3, 2},
+	}
+	for i, st := range steps {
+		require.NoError(t, s.Touch(ctx, "imp", st.created, st.touched))
+		c, u, err := s.EndpointCounts(ctx, "imp")
+		require.NoError(t, err)
+		require.Equal(t, []int{st.wantC, st.wantU}, []int{c, u}, "after step %d", i)
+	}
+	require.NoError(t, s.Forget(ctx, "imp"))
+	c, u, err := s.EndpointCounts(ctx, "imp")
+	require.NoError(t, err)
+	require.Equal(t, []int{0, 0}, []int{c, u})
+}

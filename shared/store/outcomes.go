@@ -68,21 +68,6 @@ func (s *Store) Outcomes(ctx context.Context, accountID, importID string) ([]inv
 	return out, nil
 }
 
-// EndpointCounts counts the endpoints an import created and the ones it
-// updated (touched but created earlier).
-func (s *Store) EndpointCounts(ctx context.Context, accountID, importID string) (created, updated int, err error) {
-	c := s.db.Collection(colEndpoints)
-	n, err := c.CountDocuments(ctx, bson.D{{Key: "account_id", Value: accountID}, {Key: "created_by_import", Value: importID}})
-	if err != nil {
-		return 0, 0, fmt.Errorf("store: count endpoints: %w", err)
-	}
-	m, err := c.CountDocuments(ctx, bson.D{{Key: "account_id", Value: accountID}, {Key: "last_import_id", Value: importID}})
-	if err != nil {
-		return 0, 0, fmt.Errorf("store: count endpoints: %w", err)
-	}
-	return int(n), int(m - n), nil
-}
-
 // SetImportReplaying records the first step of an import that waits for
 // replays: its collection, the counts so far, and the replay total. The
 // import stays running.

@@ -53,7 +53,8 @@ func Open(ctx context.Context, uri, name string) (*Store, error) {
 	opts := options.Client().ApplyURI(uri).
 		SetServerSelectionTimeout(5 * time.Second).
 		SetConnectTimeout(5 * time.Second).
-		SetAppName("apiscout")
+		SetAppName("apiscout").
+		SetRegistry(registry())
 	client, err := mongo.Connect(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("store: connect: %w", err)

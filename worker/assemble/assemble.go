@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/apiscout/apiscout/shared/inventory"
@@ -41,8 +42,18 @@ type Target struct {
 	Keep int
 }
 
+// Written is what a write stored: the ids of the endpoints it wrote that
+// the target's import created (now or in an earlier attempt of the same
+// import) and of all it wrote. Counting from the write instead of querying
+// the endpoints afterwards spares a scan of the collection (FerretDB
+// answers such counts by reading every endpoint of every account).
+type Written struct {
+	Created []string
+	Touched []string
+}
+
 // Write merges observations into the stored endpoints.
-func Write(ctx context.Context, st Store, log *slog.Logger, t Target, observations []inventory.Observation) error {
+func Write(ctx context.Context, st Store, log *slog.Logger, t Target, observations []inventory.Observation) (Written, error) {
 	return write(ctx, st, log, t, observations, nil, false)
 }
 
@@ -51,21 +62,98 @@ func Write(ctx context.Context, st Store, log *slog.Logger, t Target, observatio
 // endpoints, say): the first attempt merges into it instead of reading
 // the endpoints again. A stale existing only costs a conflict and a
 // re-read, as with concurrent writers.
-func WriteOver(ctx context.Context, st Store, log *slog.Logger, t Target, observations []inventory.Observation, existing []inventory.Endpoint) error {
+func WriteOver(ctx context.Context, st Store, log *slog.Logger, t Target, observations []inventory.Observation, existing []inventory.Endpoint) (Written, error) {
 	return write(ctx, st, log, t, observations, existing, true)
 }
 
-func write(ctx context.Context, st Store, log *slog.Logger, t Target, observations []inventory.Observation, known []inventory.Endpoint, haveKnown bool) error {
-	if len(observations) == 0 {
-		return nil
+// GroupSize is the most endpoints written as one group, and Parallel the
+// number of groups written at once. Groups share no endpoint, so each
+// merges, writes and retries on its own; within a group samples are
+// written before the endpoints that refer to them.
+const (
+	GroupSize = 400
+	Parallel  = 4
+)
+
+func write(ctx context.Context, st Store, log *slog.Logger, t Target, observations []inventory.Observation, known []inventory.Endpoint, haveKnown bool) (Written, error) {
+	groups, at := group(t, observations)
+	// Each group merges into the known endpoints of its own.
+	knownOf := make([][]inventory.Endpoint, len(groups))
+	for _, ep := range known {
+		if g, ok := at[ep.ID]; ok {
+			knownOf[g] = append(knownOf[g], ep)
+		}
 	}
+	results := make([]Written, len(groups))
+	errs := make([]error, len(groups))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sem := make(chan struct{}, Parallel)
+	var wg sync.WaitGroup
+	for i, g := range groups {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			results[i], errs[i] = writeGroup(ctx, st, log, t, g, knownOf[i], haveKnown)
+			if errs[i] != nil {
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	var out Written
+	for i := range groups {
+		if errs[i] != nil && !errors.Is(errs[i], context.Canceled) {
+			return Written{}, errs[i]
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Written{}, err
+	}
+	for _, r := range results {
+		out.Created = append(out.Created, r.Created...)
+		out.Touched = append(out.Touched, r.Touched...)
+	}
+	return out, nil
+}
+
+// group splits observations into groups of at most GroupSize endpoints,
+// every observation of an endpoint in the same group, in observed order;
+// at maps each endpoint id to its group.
+func group(t Target, observations []inventory.Observation) (groups [][]inventory.Observation, at map[string]int) {
+	ids := endpointIDs(t, observations)
+	at = map[string]int{}
+	var sizes []int
+	for i, o := range observations {
+		g, ok := at[ids[i]]
+		if !ok {
+			if len(groups) == 0 || sizes[len(sizes)-1] == GroupSize {
+				groups, sizes = append(groups, nil), append(sizes, 0)
+			}
+			g = len(groups) - 1
+			at[ids[i]] = g
+			sizes[g]++
+		}
+		groups[g] = append(groups[g], o)
+	}
+	return groups, at
+}
+
+func writeGroup(ctx context.Context, st Store, log *slog.Logger, t Target, observations []inventory.Observation, known []inventory.Endpoint, haveKnown bool) (Written, error) {
 	ids := endpointIDs(t, observations)
 	for attempt := 1; ; attempt++ {
 		existing := known
 		if attempt > 1 || !haveKnown {
 			var err error
 			if existing, err = st.EndpointsByID(ctx, t.AccountID, ids); err != nil {
-				return err
+				return Written{}, err
 			}
 		}
 		m := mergeAll(t, existing, observations)
@@ -90,7 +178,7 @@ func write(ctx context.Context, st Store, log *slog.Logger, t Target, observatio
 			}
 		}
 		if err := st.SaveSamples(ctx, toWrite); err != nil {
-			return err
+			return Written{}, err
 		}
 		err := st.SaveEndpoints(ctx, m.endpoints)
 		if errors.Is(err, store.ErrConflict) && attempt < MaxAttempts {
@@ -98,9 +186,19 @@ func write(ctx context.Context, st Store, log *slog.Logger, t Target, observatio
 			continue
 		}
 		if err != nil {
-			return err
+			return Written{}, err
 		}
-		return st.DeleteSamples(ctx, t.AccountID, toDrop)
+		if err := st.DeleteSamples(ctx, t.AccountID, toDrop); err != nil {
+			return Written{}, err
+		}
+		var w Written
+		for _, ep := range m.endpoints {
+			w.Touched = append(w.Touched, ep.ID)
+			if ep.CreatedByImport == t.ImportID {
+				w.Created = append(w.Created, ep.ID)
+			}
+		}
+		return w, nil
 	}
 }
 

@@ -2,9 +2,12 @@ package assemble_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,12 +20,15 @@ import (
 
 // memStore keeps endpoints and samples in memory.
 type memStore struct {
+	mu      sync.Mutex
 	eps     map[string]inventory.Endpoint
 	samples map[string]inventory.Sample
 	reads   int
 }
 
 func (m *memStore) EndpointsByID(_ context.Context, _ string, ids []string) ([]inventory.Endpoint, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	m.reads++
 	var out []inventory.Endpoint
 	for _, id := range ids {
@@ -36,6 +42,8 @@ func (m *memStore) EndpointsByID(_ context.Context, _ string, ids []string) ([]i
 // SaveEndpoints checks versions as the store does: a new endpoint must not
 // exist, a known one must still have the version it was merged from.
 func (m *memStore) SaveEndpoints(_ context.Context, eps []inventory.Endpoint) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	conflict := false
 	for _, ep := range eps {
 		if cur, ok := m.eps[ep.ID]; ok && cur.Version != ep.Version-1 || !ok && ep.Version != 1 {
@@ -51,6 +59,8 @@ func (m *memStore) SaveEndpoints(_ context.Context, eps []inventory.Endpoint) er
 }
 
 func (m *memStore) SaveSamples(_ context.Context, samples []inventory.Sample) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	for _, s := range samples {
 		m.samples[s.ID] = s
 	}
@@ -58,10 +68,22 @@ func (m *memStore) SaveSamples(_ context.Context, samples []inventory.Sample) er
 }
 
 func (m *memStore) DeleteSamples(_ context.Context, _ string, ids []string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	for _, id := range ids {
 		delete(m.samples, id)
 	}
 	return nil
+}
+
+func write(ctx context.Context, st assemble.Store, log *slog.Logger, t assemble.Target, observations []inventory.Observation) error {
+	_, err := assemble.Write(ctx, st, log, t, observations)
+	return err
+}
+
+func writeOver(ctx context.Context, st assemble.Store, log *slog.Logger, t assemble.Target, observations []inventory.Observation, existing []inventory.Endpoint) error {
+	_, err := assemble.WriteOver(ctx, st, log, t, observations, existing)
+	return err
 }
 
 func obs(path string, status int, samples ...string) inventory.Observation {
@@ -96,14 +118,14 @@ func TestPreviewIsWhatWriteStores(t *testing.T) {
 			first := target
 			first.ImportID, first.Now = "imp_1", t0
 			log := slog.New(slog.NewTextHandler(io.Discard, nil))
-			require.NoError(t, assemble.Write(ctx, st, log, first, tc.stored))
+			require.NoError(t, write(ctx, st, log, first, tc.stored))
 			var existing []inventory.Endpoint
 			for _, ep := range st.eps {
 				existing = append(existing, ep)
 			}
 
 			preview := assemble.Preview(target, existing, tc.observed)
-			require.NoError(t, assemble.Write(ctx, st, log, target, tc.observed))
+			require.NoError(t, write(ctx, st, log, target, tc.observed))
 			require.Len(t, preview, len(slices.CompactFunc(slices.Clone(tc.observed), func(a, b inventory.Observation) bool { return a.Key == b.Key })))
 			for _, ep := range preview {
 				require.Equal(t, st.eps[ep.ID], ep)
@@ -128,8 +150,8 @@ func TestWriteOver(t *testing.T) {
 	observed := []inventory.Observation{obs("/a", 201, "s3"), obs("/c", 200, "s4")}
 
 	want := &memStore{eps: map[string]inventory.Endpoint{}, samples: map[string]inventory.Sample{}}
-	require.NoError(t, assemble.Write(ctx, want, log, first, []inventory.Observation{obs("/a", 200, "s1", "s2")}))
-	require.NoError(t, assemble.Write(ctx, want, log, second, observed))
+	require.NoError(t, write(ctx, want, log, first, []inventory.Observation{obs("/a", 200, "s1", "s2")}))
+	require.NoError(t, write(ctx, want, log, second, observed))
 
 	tests := []struct {
 		name      string
@@ -142,10 +164,10 @@ func TestWriteOver(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st := &memStore{eps: map[string]inventory.Endpoint{}, samples: map[string]inventory.Sample{}}
-			require.NoError(t, assemble.Write(ctx, st, log, first, []inventory.Observation{obs("/a", 200, "s1", "s2")}))
+			require.NoError(t, write(ctx, st, log, first, []inventory.Observation{obs("/a", 200, "s1", "s2")}))
 			existing := tt.existing(st)
 			st.reads = 0
-			require.NoError(t, assemble.WriteOver(ctx, st, log, second, observed, existing))
+			require.NoError(t, writeOver(ctx, st, log, second, observed, existing))
 			require.Equal(t, tt.wantReads, st.reads)
 			// After a conflict, endpoints that did not conflict were
 			// written and merged again: same content, a later version.
@@ -170,4 +192,74 @@ func withoutVersions(m map[string]inventory.Endpoint) map[string]inventory.Endpo
 		out[id] = ep
 	}
 	return out
+}
+
+// TestWriteInGroups: a write larger than a group is split into groups
+// written at once; every observation of an endpoint merges in one group
+// (here the same endpoint is observed GroupSize+1 observations apart), the
+// result is what Preview says, and Written tells created from updated.
+func TestWriteInGroups(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	first := assemble.Target{AccountID: "acc", CollectionID: "col", ImportID: "imp_1", Now: t0, Keep: 3}
+	second := assemble.Target{AccountID: "acc", CollectionID: "col", ImportID: "imp_2", Now: t0.Add(time.Hour), Keep: 3}
+	n := 3*assemble.GroupSize + 7
+	st := &memStore{eps: map[string]inventory.Endpoint{}, samples: map[string]inventory.Sample{}}
+	var stored []inventory.Observation
+	for i := range n / 2 {
+		stored = append(stored, obs(fmt.Sprintf("/e%d", i), 200, fmt.Sprintf("old%d", i)))
+	}
+	w, err := assemble.Write(ctx, st, log, first, stored)
+	require.NoError(t, err)
+	require.Len(t, w.Created, n/2)
+	require.Len(t, w.Touched, n/2)
+
+	var observed []inventory.Observation
+	for i := range n {
+		observed = append(observed, obs(fmt.Sprintf("/e%d", i), 201, fmt.Sprintf("new%d", i)))
+	}
+	observed = append(observed, obs("/e0", 500, "again0")) // far from its first observation
+	preview := assemble.Preview(second, values(st.eps), observed)
+	w, err = assemble.Write(ctx, st, log, second, observed)
+	require.NoError(t, err)
+	require.Len(t, w.Touched, n)
+	require.Len(t, w.Created, n-n/2, "endpoints the second import created")
+	require.Len(t, preview, n)
+	for _, ep := range preview {
+		require.Equal(t, ep, st.eps[ep.ID])
+	}
+	e0 := st.eps[inventory.EndpointID("col", observed[0].Key)]
+	require.Equal(t, []int{200, 201, 500}, e0.StatusCodes)
+	require.ElementsMatch(t, []string{"old0", "new0", "again0"}, e0.SampleIDs)
+}
+
+// failingStore fails to save the samples of one endpoint.
+type failingStore struct {
+	*memStore
+	bad string
+}
+
+func (f *failingStore) SaveSamples(ctx context.Context, samples []inventory.Sample) error {
+	for _, s := range samples {
+		if s.ID == f.bad {
+			return errors.New("disk full")
+		}
+	}
+	return f.memStore.SaveSamples(ctx, samples)
+}
+
+// TestWriteGroupFails: one group's error is the write's error (not the
+// cancellation of the groups beside it).
+func TestWriteGroupFails(t *testing.T) {
+	t.Parallel()
+	st := &failingStore{memStore: &memStore{eps: map[string]inventory.Endpoint{}, samples: map[string]inventory.Sample{}}, bad: "s900"}
+	var observed []inventory.Observation
+	for i := range 4 * assemble.GroupSize {
+		observed = append(observed, obs(fmt.Sprintf("/e%d", i), 200, fmt.Sprintf("s%d", i)))
+	}
+	target := assemble.Target{AccountID: "acc", CollectionID: "col", ImportID: "imp_1", Now: time.Now(), Keep: 3}
+	_, err := assemble.Write(context.Background(), st, slog.New(slog.DiscardHandler), target, observed)
+	require.EqualError(t, err, "disk full")
 }

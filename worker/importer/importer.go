@@ -31,7 +31,6 @@ type Store interface {
 	GetBlob(ctx context.Context, id string) ([]byte, error)
 	UpsertCollection(ctx context.Context, c inventory.Collection) error
 	SaveOutcomes(ctx context.Context, accountID, importID, key string, seq int, rows []inventory.RequestOutcome) error
-	EndpointCounts(ctx context.Context, accountID, importID string) (created, updated int, err error)
 	SetImportReplaying(ctx context.Context, accountID, id string, r store.ImportResult) error
 	assemble.Store
 	CollectionEndpoints(ctx context.Context, accountID, collectionID string) ([]inventory.Endpoint, error)
@@ -42,6 +41,7 @@ type Store interface {
 // ReplayState is the in-flight replay state (replaystate.State).
 type ReplayState interface {
 	Start(ctx context.Context, importID string, total int) error
+	Touch(ctx context.Context, importID string, created, touched []string) error
 	Cancelled(ctx context.Context, importID string) (bool, error)
 }
 
@@ -118,7 +118,8 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			return err
 		}
 	}
-	res, err := h.run(ctx, imp)
+	steps := newStepTimer(h.cfg.Now)
+	res, err := h.run(ctx, imp, steps)
 	var perm *permanentError
 	if errors.As(err, &perm) {
 		res.Status, res.Error = inventory.StatusFailed, perm.msg
@@ -132,7 +133,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	if res.Counts.Replay != nil && res.Counts.Replay.Total > 0 {
-		log.Info("import waits for replays", "collection_id", res.CollectionID, "replays", res.Counts.Replay.Total)
+		log.Info("import waits for replays", "collection_id", res.CollectionID, "replays", res.Counts.Replay.Total, "steps", steps)
 		return nil
 	}
 	res.Status = inventory.StatusCompleted
@@ -143,7 +144,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if moved {
 		log.Info("import completed", "collection_id", res.CollectionID, "total", res.Counts.Total,
 			"imported", res.Counts.Imported, "samples", res.Counts.Samples,
-			"endpoints_created", res.Counts.EndpointsCreated, "endpoints_updated", res.Counts.EndpointsUpdated)
+			"endpoints_created", res.Counts.EndpointsCreated, "endpoints_updated", res.Counts.EndpointsUpdated, "steps", steps)
 	}
 	return nil
 }
@@ -153,7 +154,7 @@ type permanentError struct{ msg string }
 
 func (e *permanentError) Error() string { return e.msg }
 
-func (h *Handler) run(ctx context.Context, imp inventory.Import) (store.ImportResult, error) {
+func (h *Handler) run(ctx context.Context, imp inventory.Import, steps *stepTimer) (store.ImportResult, error) {
 	res := store.ImportResult{Counts: inventory.NewCounts()}
 	data, err := h.store.GetBlob(ctx, imp.Source.FileBlobID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -175,10 +176,12 @@ func (h *Handler) run(ctx context.Context, imp inventory.Import) (store.ImportRe
 			return res, &permanentError{"environment: " + err.Error()}
 		}
 	}
+	steps.done("load")
 	coll, err := postman.Parse(data, opts)
 	if err != nil {
 		return res, &permanentError{"collection: " + err.Error()}
 	}
+	steps.done("parse")
 	colID := inventory.CollectionID(imp.AccountID, coll.PostmanID, data)
 	data = nil // the plan holds what is needed; let a 25 MiB file go.
 	// The collection's stored endpoints: a new concrete path that fits one
@@ -187,12 +190,14 @@ func (h *Handler) run(ctx context.Context, imp inventory.Import) (store.ImportRe
 	if err != nil {
 		return res, err
 	}
+	steps.done("read_endpoints")
 	plan := inventory.PlanImport(coll, colID, inventory.PlanOptions{
 		AccountID: imp.AccountID, ImportID: imp.ID, Now: imp.CreatedAt, SampleBodyMax: h.cfg.SampleBodyMax,
 		NoRedaction: h.cfg.NoRedaction, Known: prev,
 	})
 	res.CollectionID, res.CollectionName, res.Schema = colID, coll.Name, coll.Schema
 	replays := h.classify(coll, &plan, imp.Options)
+	steps.done("plan")
 	if err := h.store.UpsertCollection(ctx, plan.Collection); err != nil {
 		return res, err
 	}
@@ -210,12 +215,16 @@ func (h *Handler) run(ctx context.Context, imp inventory.Import) (store.ImportRe
 	if err := h.store.AddChanges(ctx, "import", changeSet(imp, colID, prev, assemble.Preview(target, prev, plan.Observations), gone)); err != nil {
 		return res, err
 	}
-	if err := assemble.WriteOver(ctx, h.store, h.log, target, plan.Observations, prev); err != nil {
+	steps.done("changes")
+	written, err := assemble.WriteOver(ctx, h.store, h.log, target, plan.Observations, prev)
+	if err != nil {
 		return res, err
 	}
+	steps.done("write_inventory")
 	if err := h.store.SaveOutcomes(ctx, imp.AccountID, imp.ID, "import", 0, plan.Outcomes); err != nil {
 		return res, err
 	}
+	steps.done("outcomes")
 	res.Counts = plan.Counts
 	if len(gone) > 0 {
 		if err := h.store.MarkEndpointsRemoved(ctx, imp.AccountID, gone, imp.CreatedAt); err != nil {
@@ -226,14 +235,13 @@ func (h *Handler) run(ctx context.Context, imp inventory.Import) (store.ImportRe
 	}
 	if len(replays) > 0 {
 		res.Counts.Replay = &inventory.ReplayCounts{Total: len(replays)}
-		if err := h.startReplays(ctx, imp, replays, res); err != nil {
+		if err := h.startReplays(ctx, imp, replays, res, written); err != nil {
 			return res, err
 		}
 		return res, nil
 	}
-	if res.Counts.EndpointsCreated, res.Counts.EndpointsUpdated, err = h.store.EndpointCounts(ctx, imp.AccountID, imp.ID); err != nil {
-		return res, err
-	}
+	res.Counts.EndpointsCreated = len(written.Created)
+	res.Counts.EndpointsUpdated = len(written.Touched) - len(written.Created)
 	return res, nil
 }
 
@@ -302,12 +310,16 @@ func (h *Handler) classify(coll *postman.Collection, plan *inventory.Plan, o inv
 	return replays
 }
 
-// startReplays enqueues one replay task per request and records the
-// import's first step. Task ids are derived from import and index, so a
+// startReplays records the endpoints the import's first step wrote,
+// enqueues one replay task per request and records the step. Task ids are derived from import and index, so a
 // retried import enqueues nothing twice.
-func (h *Handler) startReplays(ctx context.Context, imp inventory.Import, replays []int, res store.ImportResult) error {
+func (h *Handler) startReplays(ctx context.Context, imp inventory.Import, replays []int, res store.ImportResult, written assemble.Written) error {
 	if h.cfg.State == nil || h.cfg.Queue == nil {
 		return &permanentError{"this worker cannot replay (no queue configured)"}
+	}
+	// The endpoints this step wrote count when the import finalizes.
+	if err := h.cfg.State.Touch(ctx, imp.ID, written.Created, written.Touched); err != nil {
+		return err
 	}
 	if err := h.cfg.State.Start(ctx, imp.ID, len(replays)); err != nil {
 		return err
@@ -351,6 +363,7 @@ func (h *Handler) finish(ctx context.Context, imp inventory.Import, res store.Im
 // FinalizeState is what finalizing needs of the replay state.
 type FinalizeState interface {
 	Progress(ctx context.Context, importID string) (replaystate.Progress, bool, error)
+	EndpointCounts(ctx context.Context, importID string) (created, updated int, err error)
 	Cancelled(ctx context.Context, importID string) (bool, error)
 	Forget(ctx context.Context, importID string) error
 }
@@ -397,7 +410,7 @@ func (f *Finalizer) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if cancelled {
 		res.Status = inventory.StatusCancelled
 	}
-	if res.Counts.EndpointsCreated, res.Counts.EndpointsUpdated, err = f.store.EndpointCounts(ctx, imp.AccountID, imp.ID); err != nil {
+	if res.Counts.EndpointsCreated, res.Counts.EndpointsUpdated, err = f.State.EndpointCounts(ctx, imp.ID); err != nil {
 		return err
 	}
 	moved, err := f.finish(ctx, imp, res)
@@ -409,4 +422,33 @@ func (f *Finalizer) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			"imported", res.Counts.Imported, "replayed", prog.Done, "samples", res.Counts.Samples)
 	}
 	return f.State.Forget(ctx, imp.ID)
+}
+
+// stepTimer records how long each step of an import took, for the log
+// line that ends it (an operator's first clue when imports slow down).
+type stepTimer struct {
+	now   func() time.Time
+	last  time.Time
+	names []string
+	took  []time.Duration
+}
+
+func newStepTimer(now func() time.Time) *stepTimer {
+	return &stepTimer{now: now, last: now()}
+}
+
+// done ends the step called name.
+func (t *stepTimer) done(name string) {
+	now := t.now()
+	t.names, t.took = append(t.names, name), append(t.took, now.Sub(t.last))
+	t.last = now
+}
+
+// LogValue implements slog.LogValuer: each step's milliseconds.
+func (t *stepTimer) LogValue() slog.Value {
+	attrs := make([]slog.Attr, len(t.names))
+	for i, n := range t.names {
+		attrs[i] = slog.Int64(n+"_ms", t.took[i].Milliseconds())
+	}
+	return slog.GroupValue(attrs...)
 }

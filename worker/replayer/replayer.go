@@ -555,7 +555,11 @@ func (r *Replayer) write(ctx context.Context, b tasks.ReplayBatch, indices []int
 		if err := r.store.AddChanges(ctx, step, set); err != nil {
 			return err
 		}
-		if err := assemble.WriteOver(ctx, r.store, r.log, target, observations, prev); err != nil {
+		written, err := assemble.WriteOver(ctx, r.store, r.log, target, observations, prev)
+		if err != nil {
+			return err
+		}
+		if err := r.state.Touch(ctx, imp.ID, written.Created, written.Touched); err != nil {
 			return err
 		}
 	}

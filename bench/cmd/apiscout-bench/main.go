@@ -39,13 +39,18 @@ func run(ctx context.Context) error {
 	nodeDir := flag.String("node", "bench/node", "folder with the npm references installed")
 	skip := flag.String("skip", "", "comma-separated steps to leave out: parse, enqueue, rss, import, replay, ratelimit")
 	flag.DurationVar(&importLimit, "import-timeout", importLimit, "longest wait for one import")
+	keep := flag.Bool("keep", false, "keep the run's folder (worker logs, binaries) and print where it is")
 	flag.Parse()
 
 	dir, err := os.MkdirTemp("", "apiscout-bench-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	if *keep {
+		defer fmt.Fprintln(os.Stderr, "bench: kept", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
 
 	fmt.Fprintln(os.Stderr, "bench: starting redis-server, FerretDB, API; building the worker")
 	s, err := startStack(ctx, dir)
@@ -53,6 +58,9 @@ func run(ctx context.Context) error {
 		return err
 	}
 	defer s.close()
+	if s.logLevel = "warn"; *keep {
+		s.logLevel = "info"
+	}
 
 	loadStart := loadAvg()
 	var rows []row

@@ -49,6 +49,8 @@ type stack struct {
 	stopAPI   context.CancelFunc
 	apiDone   chan struct{}
 	workers   []*worker
+	// logLevel is the workers' APISCOUT_LOG_LEVEL: warn, or info with -keep.
+	logLevel string
 }
 
 // worker is a worker process.
@@ -167,7 +169,7 @@ func (s *stack) env(extra map[string]string) map[string]string {
 		"APISCOUT_REDIS_URL":          "redis://" + s.redisAddr + "/0",
 		"APISCOUT_MONGO_URI":          s.mongoURI,
 		"APISCOUT_MONGO_DB":           s.dbName,
-		"APISCOUT_LOG_LEVEL":          "warn",
+		"APISCOUT_LOG_LEVEL":          s.logLevel,
 		"APISCOUT_SHUTDOWN_TIMEOUT":   "10s",
 		"APISCOUT_REPLAY_EGRESS":      "allowlist",
 		"APISCOUT_REPLAY_ALLOW_CIDRS": "127.0.0.1",
