@@ -46,6 +46,17 @@ type importView struct {
 }
 
 func (s *Server) importView(c echo.Context, imp inventory.Import) (importView, error) {
+	if imp.FinishedAt != nil {
+		// Recorded when it finished: one small read instead of its whole
+		// change set (up to changes.MaxChanges entries).
+		sum, err := s.store.ImportChanges(c.Request().Context(), imp.AccountID, imp.ID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return importView{}, err
+		}
+		if sum != nil {
+			return importView{Import: imp, Changes: sum}, nil
+		}
+	}
 	set, err := s.store.ChangesOfImport(c.Request().Context(), imp.AccountID, imp.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		return importView{Import: imp}, nil

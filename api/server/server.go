@@ -43,6 +43,7 @@ type Store interface {
 	CollectionEndpoints(ctx context.Context, accountID, collectionID string) ([]inventory.Endpoint, error)
 	ListChanges(ctx context.Context, accountID, collectionID string, p store.Page) ([]changes.Set, error)
 	ChangesOfImport(ctx context.Context, accountID, importID string) (changes.Set, error)
+	ImportChanges(ctx context.Context, accountID, id string) (*changes.Summary, error)
 	WorkspaceStore
 }
 

@@ -33,15 +33,15 @@ type changeStep struct {
 // import; step names the step, e.g. "import" or a replay batch). A step
 // run again (a retried task) adds to what it recorded before, so what a
 // first attempt saw is kept even when the retry, finding its writes done,
-// sees less.
-func (s *Store) AddChanges(ctx context.Context, step string, set changes.Set) error {
+// sees less. It returns the step's set as now recorded.
+func (s *Store) AddChanges(ctx context.Context, step string, set changes.Set) (changes.Set, error) {
 	id := ids.Stable("chs", set.AccountID, set.ID, step)
 	c := s.db.Collection(colChanges)
 	cur, err := findOne[changeStep](ctx, c, byAccount(set.AccountID, id))
 	switch {
 	case errors.Is(err, ErrNotFound):
 	case err != nil:
-		return fmt.Errorf("store: add changes: %w", err)
+		return changes.Set{}, fmt.Errorf("store: add changes: %w", err)
 	default:
 		set = cur.Set.Add(set.Changes)
 	}
@@ -51,9 +51,9 @@ func (s *Store) AddChanges(ctx context.Context, step string, set changes.Set) er
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("store: add changes: %w", err)
+		return changes.Set{}, fmt.Errorf("store: add changes: %w", err)
 	}
-	return nil
+	return set, nil
 }
 
 // ChangesOfImport returns the change set of an import, its steps composed.

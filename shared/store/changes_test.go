@@ -23,15 +23,15 @@ func TestChangeSets(t *testing.T) {
 	}
 	// Three imports of col_1, one of col_2 and one of another account.
 	for i, imp := range []string{"imp_01", "imp_02", "imp_03"} {
-		require.NoError(t, s.AddChanges(ctx, "import", changes.NewSet("acc_1", "col_1", imp, t0.Add(time.Duration(i)*time.Hour), []changes.Change{added(fmt.Sprint("ep_", i))})))
+		require.NoError(t, addChanges(s, ctx, "import", changes.NewSet("acc_1", "col_1", imp, t0.Add(time.Duration(i)*time.Hour), []changes.Change{added(fmt.Sprint("ep_", i))})))
 	}
-	require.NoError(t, s.AddChanges(ctx, "import", changes.NewSet("acc_1", "col_2", "imp_04", t0, nil)))
-	require.NoError(t, s.AddChanges(ctx, "import", changes.NewSet("acc_2", "col_1", "imp_05", t0, nil)))
+	require.NoError(t, addChanges(s, ctx, "import", changes.NewSet("acc_1", "col_2", "imp_04", t0, nil)))
+	require.NoError(t, addChanges(s, ctx, "import", changes.NewSet("acc_2", "col_1", "imp_05", t0, nil)))
 
 	// Steps of one import add up; a step run again keeps what it saw first.
-	require.NoError(t, s.AddChanges(ctx, "batch-1", changes.NewSet("acc_1", "col_1", "imp_03", t0, []changes.Change{added("ep_x")})))
-	require.NoError(t, s.AddChanges(ctx, "batch-1", changes.NewSet("acc_1", "col_1", "imp_03", t0, nil)))
-	require.NoError(t, s.AddChanges(ctx, "batch-2", changes.NewSet("acc_1", "col_1", "imp_03", t0, []changes.Change{added("ep_x")})))
+	require.NoError(t, addChanges(s, ctx, "batch-1", changes.NewSet("acc_1", "col_1", "imp_03", t0, []changes.Change{added("ep_x")})))
+	require.NoError(t, addChanges(s, ctx, "batch-1", changes.NewSet("acc_1", "col_1", "imp_03", t0, nil)))
+	require.NoError(t, addChanges(s, ctx, "batch-2", changes.NewSet("acc_1", "col_1", "imp_03", t0, []changes.Change{added("ep_x")})))
 	got, err := s.ChangesOfImport(ctx, "acc_1", "imp_03")
 	require.NoError(t, err)
 	require.Equal(t, changes.Counts{Added: 2}, got.Counts)
@@ -66,7 +66,7 @@ func TestChangeSets(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = s.AddChanges(ctx, fmt.Sprint("batch-", i), changes.NewSet("acc_1", "col_1", "imp_06", t0, []changes.Change{added(fmt.Sprint("ep_c", i))}))
+			_, errs[i] = s.AddChanges(ctx, fmt.Sprint("batch-", i), changes.NewSet("acc_1", "col_1", "imp_06", t0, []changes.Change{added(fmt.Sprint("ep_c", i))}))
 		}()
 	}
 	wg.Wait()
@@ -76,4 +76,9 @@ func TestChangeSets(t *testing.T) {
 	got, err = s.ChangesOfImport(ctx, "acc_1", "imp_06")
 	require.NoError(t, err)
 	require.Equal(t, len(errs), got.Counts.Added)
+}
+
+func addChanges(s *store.Store, ctx context.Context, step string, set changes.Set) error {
+	_, err := s.AddChanges(ctx, step, set)
+	return err
 }

@@ -2,11 +2,15 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
 
+	"github.com/apiscout/apiscout/shared/changes"
 	"github.com/apiscout/apiscout/shared/inventory"
 )
 
@@ -63,14 +67,17 @@ type ImportResult struct {
 	CollectionName string
 	Schema         string
 	Counts         inventory.Counts
-	Error          string
+	// Changes sums up what the import changed in its collection (nil when
+	// it did not get to record that).
+	Changes *changes.Summary
+	Error   string
 }
 
 // FinishImport records an import's end. It only moves an import that is not
 // already finished, and reports whether it did.
 func (s *Store) FinishImport(ctx context.Context, accountID, id string, r ImportResult, now time.Time) (bool, error) {
 	filter := append(byAccount(accountID, id), bson.E{Key: "status", Value: bson.D{{Key: "$in", Value: bson.A{inventory.StatusQueued, inventory.StatusRunning}}}})
-	res, err := s.db.Collection(colImports).UpdateOne(ctx, filter, bson.D{{Key: "$set", Value: bson.D{
+	set := bson.D{
 		{Key: "status", Value: r.Status},
 		{Key: "collection_id", Value: r.CollectionID},
 		{Key: "collection_name", Value: r.CollectionName},
@@ -78,7 +85,11 @@ func (s *Store) FinishImport(ctx context.Context, accountID, id string, r Import
 		{Key: "counts", Value: r.Counts},
 		{Key: "error", Value: r.Error},
 		{Key: "finished_at", Value: now},
-	}}})
+	}
+	if r.Changes != nil {
+		set = append(set, bson.E{Key: "changes", Value: r.Changes})
+	}
+	res, err := s.db.Collection(colImports).UpdateOne(ctx, filter, bson.D{{Key: "$set", Value: set}})
 	if err != nil {
 		return false, fmt.Errorf("store: finish import: %w", err)
 	}
@@ -87,4 +98,22 @@ func (s *Store) FinishImport(ctx context.Context, accountID, id string, r Import
 
 func byAccount(accountID, id string) bson.D {
 	return bson.D{{Key: "_id", Value: id}, {Key: "account_id", Value: accountID}}
+}
+
+// ImportChanges returns the summary of what a finished import changed, as
+// FinishImport recorded it; nil when it recorded none (a failed import, or
+// one finished by a version that did not record summaries).
+func (s *Store) ImportChanges(ctx context.Context, accountID, id string) (*changes.Summary, error) {
+	var doc struct {
+		Changes *changes.Summary `bson:"changes"`
+	}
+	err := s.db.Collection(colImports).FindOne(ctx, byAccount(accountID, id),
+		options.FindOne().SetProjection(bson.D{{Key: "changes", Value: 1}})).Decode(&doc)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: import changes: %w", err)
+	}
+	return doc.Changes, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/apiscout/apiscout/shared/changes"
 	"github.com/apiscout/apiscout/shared/inventory"
 	"github.com/apiscout/apiscout/shared/store"
 	"github.com/apiscout/apiscout/shared/testenv"
@@ -110,9 +111,19 @@ func TestImportsLifecycleAndPaging(t *testing.T) {
 
 	counts := inventory.NewCounts()
 	counts.Total, counts.Skipped["no_saved_response"] = 3, 3
-	moved, err := s.FinishImport(ctx, "acc_1", "imp_0", store.ImportResult{Status: inventory.StatusCompleted, Counts: counts}, t0.Add(3*time.Second))
+	sum, err := s.ImportChanges(ctx, "acc_1", "imp_0")
+	require.NoError(t, err)
+	require.Nil(t, sum, "no summary before the import finishes")
+	want := changes.Summary{Counts: changes.Counts{Added: 2, Removed: 1}, SensitiveTypesAdded: []string{"EMAIL"},
+		AuthTypesAdded: []string{}, AuthTypesRemoved: []string{}}
+	moved, err := s.FinishImport(ctx, "acc_1", "imp_0", store.ImportResult{Status: inventory.StatusCompleted, Counts: counts, Changes: &want}, t0.Add(3*time.Second))
 	require.NoError(t, err)
 	require.True(t, moved)
+	sum, err = s.ImportChanges(ctx, "acc_1", "imp_0")
+	require.NoError(t, err)
+	require.Equal(t, &want, sum)
+	_, err = s.ImportChanges(ctx, "acc_2", "imp_0")
+	require.ErrorIs(t, err, store.ErrNotFound, "another account's import")
 	moved, err = s.FinishImport(ctx, "acc_1", "imp_0", store.ImportResult{Status: inventory.StatusFailed}, t0.Add(4*time.Second))
 	require.NoError(t, err)
 	require.False(t, moved, "a finished import does not move again")

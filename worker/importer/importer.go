@@ -35,7 +35,8 @@ type Store interface {
 	assemble.Store
 	CollectionEndpoints(ctx context.Context, accountID, collectionID string) ([]inventory.Endpoint, error)
 	MarkEndpointsRemoved(ctx context.Context, accountID string, ids []string, now time.Time) error
-	AddChanges(ctx context.Context, step string, set changes.Set) error
+	AddChanges(ctx context.Context, step string, set changes.Set) (changes.Set, error)
+	ChangesOfImport(ctx context.Context, accountID, importID string) (changes.Set, error)
 }
 
 // ReplayState is the in-flight replay state (replaystate.State).
@@ -99,6 +100,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
 	log := h.log.With("import_id", p.ImportID, "account_id", p.AccountID)
+	steps := newStepTimer(h.cfg.Now)
 	imp, err := h.store.StartImport(ctx, p.AccountID, p.ImportID, h.cfg.Now())
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("import %s no longer exists: %w", p.ImportID, asynq.SkipRetry)
@@ -118,7 +120,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			return err
 		}
 	}
-	steps := newStepTimer(h.cfg.Now)
+	steps.done("start")
 	res, err := h.run(ctx, imp, steps)
 	var perm *permanentError
 	if errors.As(err, &perm) {
@@ -141,6 +143,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
+	steps.done("finish")
 	if moved {
 		log.Info("import completed", "collection_id", res.CollectionID, "total", res.Counts.Total,
 			"imported", res.Counts.Imported, "samples", res.Counts.Samples,
@@ -212,19 +215,23 @@ func (h *Handler) run(ctx context.Context, imp inventory.Import, steps *stepTime
 	// The change set is recorded before anything is written: a retry after
 	// a crash compares with what was written already, finds less, and adds
 	// nothing the first attempt did not record.
-	if err := h.store.AddChanges(ctx, "import", changeSet(imp, colID, prev, assemble.Preview(target, prev, plan.Observations), gone)); err != nil {
-		return res, err
-	}
-	steps.done("changes")
-	written, err := assemble.WriteOver(ctx, h.store, h.log, target, plan.Observations, prev)
+	recorded, err := h.store.AddChanges(ctx, "import", changeSet(imp, colID, prev, assemble.Preview(target, prev, plan.Observations), gone))
 	if err != nil {
 		return res, err
 	}
-	steps.done("write_inventory")
-	if err := h.store.SaveOutcomes(ctx, imp.AccountID, imp.ID, "import", 0, plan.Outcomes); err != nil {
+	steps.done("changes")
+	// The outcome rows go to their own collection while the inventory is
+	// written (on two cores the database keeps both busy).
+	outcomesDone := make(chan error, 1)
+	go func() { outcomesDone <- h.store.SaveOutcomes(ctx, imp.AccountID, imp.ID, "import", 0, plan.Outcomes) }()
+	written, err := assemble.WriteOver(ctx, h.store, h.log, target, plan.Observations, prev)
+	if oerr := <-outcomesDone; err == nil {
+		err = oerr
+	}
+	if err != nil {
 		return res, err
 	}
-	steps.done("outcomes")
+	steps.done("write")
 	res.Counts = plan.Counts
 	if len(gone) > 0 {
 		if err := h.store.MarkEndpointsRemoved(ctx, imp.AccountID, gone, imp.CreatedAt); err != nil {
@@ -240,6 +247,9 @@ func (h *Handler) run(ctx context.Context, imp inventory.Import, steps *stepTime
 		}
 		return res, nil
 	}
+	// The only step: its recorded set is the import's.
+	sum := recorded.Summarize()
+	res.Changes = &sum
 	res.Counts.EndpointsCreated = len(written.Created)
 	res.Counts.EndpointsUpdated = len(written.Touched) - len(written.Created)
 	return res, nil
@@ -411,6 +421,13 @@ func (f *Finalizer) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		res.Status = inventory.StatusCancelled
 	}
 	if res.Counts.EndpointsCreated, res.Counts.EndpointsUpdated, err = f.State.EndpointCounts(ctx, imp.ID); err != nil {
+		return err
+	}
+	switch set, err := f.store.ChangesOfImport(ctx, imp.AccountID, imp.ID); {
+	case err == nil:
+		sum := set.Summarize()
+		res.Changes = &sum
+	case !errors.Is(err, store.ErrNotFound):
 		return err
 	}
 	moved, err := f.finish(ctx, imp, res)

@@ -36,7 +36,7 @@ type Store interface {
 	GetBlob(ctx context.Context, id string) ([]byte, error)
 	SaveOutcomes(ctx context.Context, accountID, importID, key string, seq int, rows []inventory.RequestOutcome) error
 	EndpointTemplates(ctx context.Context, accountID, collectionID string) ([]inventory.Endpoint, error)
-	AddChanges(ctx context.Context, step string, set changes.Set) error
+	AddChanges(ctx context.Context, step string, set changes.Set) (changes.Set, error)
 	assemble.Store
 }
 
@@ -552,7 +552,7 @@ func (r *Replayer) write(ctx context.Context, b tasks.ReplayBatch, indices []int
 		set := changes.NewSet(imp.AccountID, imp.CollectionID, imp.ID, imp.CreatedAt,
 			changes.Diff(prev, assemble.Preview(target, prev, observations)))
 		set.Source = imp.Source.Kind
-		if err := r.store.AddChanges(ctx, step, set); err != nil {
+		if _, err := r.store.AddChanges(ctx, step, set); err != nil {
 			return err
 		}
 		written, err := assemble.WriteOver(ctx, r.store, r.log, target, observations, prev)
