@@ -3,9 +3,12 @@ package inventory
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apiscout/apiscout/shared/authtype"
@@ -239,53 +242,133 @@ func PlanImport(c *postman.Collection, collectionID string, o PlanOptions) Plan 
 		Counts: Counts{Skipped: map[string]int{}, SamplesByStatus: map[string]int{}},
 	}
 	index := map[EndpointKey]int{}
+	sources := map[sourceAt]bool{}
 	ts := newTemplates(c, o.Known)
-	for i := range c.Requests {
-		r := &c.Requests[i]
-		out := RequestOutcome{
-			Index: i, RequestID: r.ID, Name: r.Name, Folders: r.Folders,
-			Method: r.Built.Method, URL: r.Built.URL.Raw,
+	workers := runtime.GOMAXPROCS(0)
+	var window [][]observed
+	for lo := 0; lo < len(c.Requests); lo += planWindow {
+		hi := min(lo+planWindow, len(c.Requests))
+		window = observeWindow(window[:0], c.Requests, lo, hi, ts, collectionID, o, workers)
+		for i := lo; i < hi; i++ {
+			p.fold(c, i, window[i-lo], index, sources)
 		}
-		p.Counts.Total++
-		switch {
-		case r.Invalid != "":
-			out.Outcome, out.Reason, out.Detail = OutcomeSkipped, ReasonInvalidItem, r.Invalid
-		case len(r.Examples) == 0:
-			out.Outcome, out.Reason = OutcomeSkipped, ReasonNoSavedResponse
-		default:
-			out.Outcome = OutcomeImported
-			for j, ex := range r.Examples {
-				key, tmpl := ts.file(ex.Request)
-				n, ok := index[key]
-				if !ok {
-					n = len(p.Observations)
-					index[key] = n
-					p.Observations = append(p.Observations, Observation{Key: key, Scheme: ex.Request.URL.Scheme, Template: tmpl.String()})
-				}
-				obs := &p.Observations[n]
-				epID := EndpointID(collectionID, key)
-				obs.Sources = addSource(obs.Sources, Source{RequestID: r.ID, Name: r.Name})
-				s, seen := observe(r, ex, tmpl, o)
-				obs.add(seen)
-				s.CollectionID, s.EndpointID = collectionID, epID
-				s.ID = ids.Stable("smp", epID, requestKey(r, i), strconv.Itoa(j), s.contentHash())
-				obs.Samples = append(obs.Samples, s)
-				out.Samples++
-				p.Counts.Samples++
-				p.Counts.SamplesByStatus[StatusClass(ex.Status)]++
-				if !slices.Contains(out.EndpointIDs, epID) {
-					out.EndpointIDs = append(out.EndpointIDs, epID)
-				}
-			}
-		}
-		if out.Outcome == OutcomeImported {
-			p.Counts.Imported++
-		} else {
-			p.Counts.Skipped[out.Reason]++
-		}
-		p.Outcomes = append(p.Outcomes, out)
 	}
 	return p
+}
+
+// planWindow is how many requests are observed at once (in parallel, on
+// every core) before their observations are folded into the plan in
+// request order: enough to keep the cores busy, few enough that what one
+// example showed is garbage soon after.
+const planWindow = 64
+
+// observed is what one saved example gives: its endpoint, its sample
+// (complete) and what it shows of the endpoint.
+type observed struct {
+	key    EndpointKey
+	epID   string
+	tmpl   template.Template
+	sample Sample
+	seen   Observation
+}
+
+// sourceAt is a source of the observation at an index.
+type sourceAt struct {
+	n int
+	s Source
+}
+
+// observeWindow observes the examples of requests[lo:hi] with up to
+// workers goroutines; out[i-lo][j] is request i's example j.
+func observeWindow(out [][]observed, requests []postman.Request, lo, hi int, ts *templates, collectionID string, o PlanOptions, workers int) [][]observed {
+	for range hi - lo {
+		out = append(out, nil)
+	}
+	one := func(i int) {
+		r := &requests[lo+i]
+		if r.Invalid != "" || len(r.Examples) == 0 {
+			return
+		}
+		obs := make([]observed, len(r.Examples))
+		for j, ex := range r.Examples {
+			key, tmpl := ts.file(ex.Request)
+			s, seen := observe(r, ex, tmpl, o)
+			epID := EndpointID(collectionID, key)
+			s.CollectionID, s.EndpointID = collectionID, epID
+			s.ID = ids.Stable("smp", epID, requestKey(r, lo+i), strconv.Itoa(j), s.contentHash())
+			obs[j] = observed{key: key, epID: epID, tmpl: tmpl, sample: s, seen: seen}
+		}
+		out[i] = obs
+	}
+	n := hi - lo
+	if workers <= 1 || n == 1 {
+		for i := range n {
+			one(i)
+		}
+		return out
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				one(i)
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// fold adds request i, its examples observed, to the plan.
+func (p *Plan) fold(c *postman.Collection, i int, examples []observed, index map[EndpointKey]int, sources map[sourceAt]bool) {
+	r := &c.Requests[i]
+	out := RequestOutcome{
+		Index: i, RequestID: r.ID, Name: r.Name, Folders: r.Folders,
+		Method: r.Built.Method, URL: r.Built.URL.Raw,
+	}
+	p.Counts.Total++
+	switch {
+	case r.Invalid != "":
+		out.Outcome, out.Reason, out.Detail = OutcomeSkipped, ReasonInvalidItem, r.Invalid
+	case len(r.Examples) == 0:
+		out.Outcome, out.Reason = OutcomeSkipped, ReasonNoSavedResponse
+	default:
+		out.Outcome = OutcomeImported
+		for j := range examples {
+			ob := &examples[j]
+			ex := &r.Examples[j]
+			n, ok := index[ob.key]
+			if !ok {
+				n = len(p.Observations)
+				index[ob.key] = n
+				p.Observations = append(p.Observations, Observation{Key: ob.key, Scheme: ex.Request.URL.Scheme, Template: ob.tmpl.String()})
+			}
+			obs := &p.Observations[n]
+			epID := ob.epID
+			src := sourceAt{n, Source{RequestID: r.ID, Name: r.Name}}
+			if !sources[src] {
+				sources[src] = true
+				obs.Sources = append(obs.Sources, src.s)
+			}
+			obs.add(ob.seen)
+			obs.Samples = append(obs.Samples, ob.sample)
+			out.Samples++
+			p.Counts.Samples++
+			p.Counts.SamplesByStatus[StatusClass(ex.Status)]++
+			if !slices.Contains(out.EndpointIDs, epID) {
+				out.EndpointIDs = append(out.EndpointIDs, epID)
+			}
+		}
+	}
+	if out.Outcome == OutcomeImported {
+		p.Counts.Imported++
+	} else {
+		p.Counts.Skipped[out.Reason]++
+	}
+	p.Outcomes = append(p.Outcomes, out)
 }
 
 // requestKey names a request within its collection: its id when it has one,
@@ -493,7 +576,17 @@ func truncate(s string, max int) (string, bool) {
 // becomes a new sample while an unchanged one is recognised.
 func (s Sample) contentHash() string {
 	h := sha256.New()
-	w := func(v string) { h.Write([]byte(v)); h.Write([]byte{0}) }
+	// Strings go through one buffer: converting a body to []byte would
+	// copy it whole.
+	var buf [1024]byte
+	w := func(v string) {
+		for len(v) > 0 {
+			n := copy(buf[:], v)
+			h.Write(buf[:n])
+			v = v[n:]
+		}
+		h.Write([]byte{0})
+	}
 	w(s.Request.Method)
 	w(s.Request.URL)
 	w(s.Request.Body)

@@ -147,7 +147,9 @@ Notes:
 - 2: wall time from upload to "completed", 1 worker process at default settings; every request is
   its own endpoint, so the import writes a sample and an endpoint per request, and outcome rows
   (plus the stored file, the change feed); the reference writes only the same number of sample
-  documents through the store's bulk write (SaveSamples: inserts in chunks of store.MaxBulk).
+  documents through the store's bulk write (SaveSamples: inserts in chunks of store.MaxBulk, one
+  at a time). Three rounds, raw write and import alternately; the medians are compared. Each
+  import's steps are in its worker's log (` + "`import completed`, `steps`" + `; run with -keep).
 - 3: runs before rows 2 and 6 (FerretDB scans what they leave behind; see main.go). Upload to
   "completed" (samples written, import finalized), 1 worker process at default
   concurrency (` + "`APISCOUT_WORKER_CONCURRENCY`" + `), max_rps_per_host 10000; Newman's wall time
