@@ -239,7 +239,8 @@ func PlanImport(c *postman.Collection, collectionID string, o PlanOptions) Plan 
 			ID: collectionID, AccountID: o.AccountID, Name: c.Name, PostmanID: c.PostmanID,
 			Schema: c.Schema, LastImportID: o.ImportID, CreatedAt: o.Now, UpdatedAt: o.Now,
 		},
-		Counts: Counts{Skipped: map[string]int{}, SamplesByStatus: map[string]int{}},
+		Counts:   Counts{Skipped: map[string]int{}, SamplesByStatus: map[string]int{}},
+		Outcomes: make([]RequestOutcome, 0, len(c.Requests)),
 	}
 	index := map[EndpointKey]int{}
 	sources := map[sourceAt]bool{}
@@ -348,8 +349,7 @@ func (p *Plan) fold(c *postman.Collection, i int, examples []observed, index map
 			}
 			obs := &p.Observations[n]
 			epID := ob.epID
-			src := sourceAt{n, Source{RequestID: r.ID, Name: r.Name}}
-			if !sources[src] {
+			if src := (sourceAt{n, Source{RequestID: r.ID, Name: r.Name}}); !sources[src] {
 				sources[src] = true
 				obs.Sources = append(obs.Sources, src.s)
 			}
