@@ -167,12 +167,16 @@ func (s *Store) SaveSamples(ctx context.Context, samples []inventory.Sample) err
 	return nil
 }
 
-// DeleteSamples removes samples of an account by id.
+// DeleteSamples removes samples of an account by id: one delete per id
+// (FerretDB scans the whole collection for an $in, and a delete of one
+// _id does not; MongoDB answers both from the index).
 func (s *Store) DeleteSamples(ctx context.Context, accountID string, ids []string) error {
 	err := chunked(ids, func(part []string) error {
-		_, err := s.db.Collection(colSamples).DeleteMany(ctx, bson.D{
-			{Key: "account_id", Value: accountID}, {Key: "_id", Value: bson.D{{Key: "$in", Value: part}}},
-		})
+		models := make([]mongo.WriteModel, len(part))
+		for i, id := range part {
+			models[i] = mongo.NewDeleteOneModel().SetFilter(bson.D{{Key: "_id", Value: id}, {Key: "account_id", Value: accountID}})
+		}
+		_, err := s.db.Collection(colSamples).BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
 		return err
 	})
 	if err != nil {

@@ -315,14 +315,11 @@ func benchImport(ctx context.Context, s *stack, dir, nodeDir string) ([]row, err
 		if err != nil {
 			return nil, err
 		}
-		plan := inventory.PlanImport(coll, "col_raw", inventory.PlanOptions{AccountID: "acc_raw", ImportID: "imp_raw", Now: time.Now()})
+		// Sample ids derive from the collection id: each round's are new.
+		plan := inventory.PlanImport(coll, fmt.Sprintf("col_raw_%d", round), inventory.PlanOptions{AccountID: "acc_raw", ImportID: "imp_raw", Now: time.Now()})
 		var samples []inventory.Sample
-		var sampleIDs []string
 		for _, o := range plan.Observations {
-			for _, sm := range o.Samples {
-				samples = append(samples, sm)
-				sampleIDs = append(sampleIDs, sm.ID)
-			}
+			samples = append(samples, o.Samples...)
 		}
 		if len(samples) != importRequests {
 			return nil, fmt.Errorf("raw reference: %d samples, want %d", len(samples), importRequests)
@@ -332,9 +329,6 @@ func benchImport(ctx context.Context, s *stack, dir, nodeDir string) ([]row, err
 			return nil, err
 		}
 		raws = append(raws, float64(len(samples))/time.Since(start).Seconds())
-		if err := s.store.DeleteSamples(ctx, "acc_raw", sampleIDs); err != nil {
-			return nil, err
-		}
 
 		start = time.Now()
 		id, err := s.upload(data, "")
