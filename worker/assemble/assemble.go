@@ -86,6 +86,7 @@ func write(ctx context.Context, st Store, log *slog.Logger, t Target, observatio
 	}
 	results := make([]Written, len(groups))
 	errs := make([]error, len(groups))
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	sem := make(chan struct{}, Parallel)
@@ -115,6 +116,10 @@ func write(ctx context.Context, st Store, log *slog.Logger, t Target, observatio
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
+		return Written{}, err
+	}
+	if err := parent.Err(); err != nil {
+		// Cancelled before every group started.
 		return Written{}, err
 	}
 	for _, r := range results {

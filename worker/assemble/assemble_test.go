@@ -263,3 +263,19 @@ func TestWriteGroupFails(t *testing.T) {
 	_, err := assemble.Write(context.Background(), st, slog.New(slog.DiscardHandler), target, observed)
 	require.EqualError(t, err, "disk full")
 }
+
+// TestWriteCancelled: a write whose context ends reports it, whatever
+// groups it had written.
+func TestWriteCancelled(t *testing.T) {
+	t.Parallel()
+	st := &memStore{eps: map[string]inventory.Endpoint{}, samples: map[string]inventory.Sample{}}
+	var observed []inventory.Observation
+	for i := range 3 * assemble.GroupSize {
+		observed = append(observed, obs(fmt.Sprintf("/e%d", i), 200, fmt.Sprintf("s%d", i)))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	target := assemble.Target{AccountID: "acc", CollectionID: "col", ImportID: "imp_1", Now: time.Now(), Keep: 3}
+	_, err := assemble.Write(ctx, st, slog.New(slog.DiscardHandler), target, observed)
+	require.ErrorIs(t, err, context.Canceled)
+}
