@@ -167,16 +167,19 @@ func (s *Store) SaveSamples(ctx context.Context, samples []inventory.Sample) err
 	return nil
 }
 
-// DeleteSamples removes samples of an account by id: one delete per id
-// (FerretDB scans the whole collection for an $in, and a delete of one
-// _id does not; MongoDB answers both from the index).
+// deleteChunk is the most ids one DeleteSamples statement names. FerretDB
+// answers an $in by scanning the collection, and commits each delete
+// statement on its own (a delete of one _id cost 9 ms, mostly the commit):
+// few statements with many ids each are cheapest there, and MongoDB
+// answers them from the _id index.
+const deleteChunk = 1000
+
+// DeleteSamples removes samples of an account by id.
 func (s *Store) DeleteSamples(ctx context.Context, accountID string, ids []string) error {
-	err := chunked(ids, func(part []string) error {
-		models := make([]mongo.WriteModel, len(part))
-		for i, id := range part {
-			models[i] = mongo.NewDeleteOneModel().SetFilter(bson.D{{Key: "_id", Value: id}, {Key: "account_id", Value: accountID}})
-		}
-		_, err := s.db.Collection(colSamples).BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
+	err := chunkedBy(ids, deleteChunk, func(part []string) error {
+		_, err := s.db.Collection(colSamples).DeleteMany(ctx, bson.D{
+			{Key: "account_id", Value: accountID}, {Key: "_id", Value: bson.D{{Key: "$in", Value: part}}},
+		})
 		return err
 	})
 	if err != nil {

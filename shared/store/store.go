@@ -123,8 +123,13 @@ type Page struct {
 
 // chunked calls fn with consecutive slices of at most MaxBulk elements.
 func chunked[T any](items []T, fn func([]T) error) error {
+	return chunkedBy(items, MaxBulk, fn)
+}
+
+// chunkedBy calls fn with consecutive slices of at most size elements.
+func chunkedBy[T any](items []T, size int, fn func([]T) error) error {
 	for len(items) > 0 {
-		n := min(len(items), MaxBulk)
+		n := min(len(items), size)
 		if err := fn(items[:n]); err != nil {
 			return err
 		}
