@@ -18,11 +18,11 @@ import (
 	"github.com/apiscout/apiscout/shared/testenv"
 )
 
-// TestShapeStorage: an endpoint's shape is stored as one JSON string and
-// reads back whole; a shape stored as nested documents (by earlier
-// versions) still reads.
-func TestShapeStorage(t *testing.T) {
-	t.Parallel()
+// openWithRaw opens a store on a fresh database, and the same database
+// through a client with the driver's default registry (what earlier
+// versions wrote with, and a view of the stored BSON).
+func openWithRaw(t *testing.T) (*store.Store, *mongo.Database) {
+	t.Helper()
 	ctx := context.Background()
 	uri, dbName := testenv.Mongo(t)
 	s, err := store.Open(ctx, uri, dbName)
@@ -31,7 +31,17 @@ func TestShapeStorage(t *testing.T) {
 	raw, err := mongo.Connect(ctx, options.Client().ApplyURI(uri))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = raw.Disconnect(context.Background()) })
-	endpoints := raw.Database(dbName).Collection("endpoints")
+	return s, raw.Database(dbName)
+}
+
+// TestShapeStorage: an endpoint's shape is stored as one JSON string and
+// reads back whole; a shape stored as nested documents (by earlier
+// versions) still reads.
+func TestShapeStorage(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, db := openWithRaw(t)
+	endpoints := db.Collection("endpoints")
 
 	shape := schema.Shape{
 		Request: &schema.Request{Query: []schema.Field{{Name: "limit"}}},
@@ -84,14 +94,7 @@ func TestShapeStorage(t *testing.T) {
 func TestListsStoredAsStrings(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	uri, dbName := testenv.Mongo(t)
-	s, err := store.Open(ctx, uri, dbName)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = s.Close(context.Background()) })
-	raw, err := mongo.Connect(ctx, options.Client().ApplyURI(uri))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = raw.Disconnect(context.Background()) })
-	db := raw.Database(dbName)
+	s, db := openWithRaw(t)
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 	list := []changes.Change{

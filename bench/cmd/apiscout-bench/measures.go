@@ -251,16 +251,10 @@ func benchRSS(ctx context.Context, s *stack, dir, nodeDir string) ([]row, error)
 		return nil, err
 	}
 	idle, _ := w.peakRSS()
-	start := time.Now()
-	id, err := s.upload(data, "")
+	doc, took, err := s.importTimed(ctx, data, "", importLimit)
 	if err != nil {
 		return nil, err
 	}
-	doc, err := s.wait(ctx, id, importLimit)
-	if err != nil {
-		return nil, err
-	}
-	took := time.Since(start)
 	peak, err := w.peakRSS()
 	if err != nil {
 		return nil, err
@@ -330,16 +324,10 @@ func benchImport(ctx context.Context, s *stack, dir, nodeDir string) ([]row, err
 		}
 		raws = append(raws, float64(len(samples))/time.Since(start).Seconds())
 
-		start = time.Now()
-		id, err := s.upload(data, "")
+		doc, d, err := s.importTimed(ctx, data, "", importLimit)
 		if err != nil {
 			return nil, err
 		}
-		doc, err := s.wait(ctx, id, importLimit)
-		if err != nil {
-			return nil, err
-		}
-		d := time.Since(start)
 		if doc.Counts.Imported != importRequests || doc.Counts.EndpointsCreated != importRequests {
 			return nil, fmt.Errorf("import: %d imported, %d endpoints created, want %d", doc.Counts.Imported, doc.Counts.EndpointsCreated, importRequests)
 		}
@@ -428,16 +416,10 @@ func benchReplay(ctx context.Context, s *stack, dir, nodeDir string) ([]row, err
 			return nil, err
 		}
 	}
-	start := time.Now()
-	id, err := s.upload(data, `{"allow_replay": true, "max_rps_per_host": 10000}`)
+	doc, took, err := s.importTimed(ctx, data, `{"allow_replay": true, "max_rps_per_host": 10000}`, 10*time.Minute)
 	if err != nil {
 		return nil, err
 	}
-	doc, err := s.wait(ctx, id, 10*time.Minute)
-	if err != nil {
-		return nil, err
-	}
-	took := time.Since(start)
 	if n := tg.hits.Load(); n != replayRequests || doc.Counts.Imported != replayRequests {
 		return nil, fmt.Errorf("apiscout replay: %d hits, %d imported, want %d", n, doc.Counts.Imported, replayRequests)
 	}
@@ -446,7 +428,7 @@ func benchReplay(ctx context.Context, s *stack, dir, nodeDir string) ([]row, err
 	cmd := exec.CommandContext(ctx, "node", filepath.Join(nodeDir, "node_modules", "newman", "bin", "newman.js"), "run", path, "--silent")
 	cmd.Env = cleanEnv("NO_PROXY=*")
 	cmd.Stderr = os.Stderr
-	start = time.Now()
+	start := time.Now()
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("newman: %w", err)
 	}

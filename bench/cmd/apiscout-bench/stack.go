@@ -312,6 +312,18 @@ func (s *stack) upload(data []byte, options string) (string, error) {
 	return v.ID, nil
 }
 
+// importTimed uploads a collection and waits for its import to finish:
+// the import and the time from upload to finished.
+func (s *stack) importTimed(ctx context.Context, data []byte, options string, limit time.Duration) (importDoc, time.Duration, error) {
+	start := time.Now()
+	id, err := s.upload(data, options)
+	if err != nil {
+		return importDoc{}, 0, err
+	}
+	doc, err := s.wait(ctx, id, limit)
+	return doc, time.Since(start), err
+}
+
 // importDoc is what the bench reads of an import.
 type importDoc struct {
 	Status string `json:"status"`
