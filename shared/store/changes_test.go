@@ -23,15 +23,15 @@ func TestChangeSets(t *testing.T) {
 	}
 	// Three imports of col_1, one of col_2 and one of another account.
 	for i, imp := range []string{"imp_01", "imp_02", "imp_03"} {
-		require.NoError(t, addChanges(s, ctx, "import", changes.NewSet("acc_1", "col_1", imp, t0.Add(time.Duration(i)*time.Hour), []changes.Change{added(fmt.Sprint("ep_", i))})))
+		require.NoError(t, addChanges(ctx, s, "import", changes.NewSet("acc_1", "col_1", imp, t0.Add(time.Duration(i)*time.Hour), []changes.Change{added(fmt.Sprint("ep_", i))})))
 	}
-	require.NoError(t, addChanges(s, ctx, "import", changes.NewSet("acc_1", "col_2", "imp_04", t0, nil)))
-	require.NoError(t, addChanges(s, ctx, "import", changes.NewSet("acc_2", "col_1", "imp_05", t0, nil)))
+	require.NoError(t, addChanges(ctx, s, "import", changes.NewSet("acc_1", "col_2", "imp_04", t0, nil)))
+	require.NoError(t, addChanges(ctx, s, "import", changes.NewSet("acc_2", "col_1", "imp_05", t0, nil)))
 
 	// Steps of one import add up; a step run again keeps what it saw first.
-	require.NoError(t, addChanges(s, ctx, "batch-1", changes.NewSet("acc_1", "col_1", "imp_03", t0, []changes.Change{added("ep_x")})))
-	require.NoError(t, addChanges(s, ctx, "batch-1", changes.NewSet("acc_1", "col_1", "imp_03", t0, nil)))
-	require.NoError(t, addChanges(s, ctx, "batch-2", changes.NewSet("acc_1", "col_1", "imp_03", t0, []changes.Change{added("ep_x")})))
+	require.NoError(t, addChanges(ctx, s, "batch-1", changes.NewSet("acc_1", "col_1", "imp_03", t0, []changes.Change{added("ep_x")})))
+	require.NoError(t, addChanges(ctx, s, "batch-1", changes.NewSet("acc_1", "col_1", "imp_03", t0, nil)))
+	require.NoError(t, addChanges(ctx, s, "batch-2", changes.NewSet("acc_1", "col_1", "imp_03", t0, []changes.Change{added("ep_x")})))
 	got, err := s.ChangesOfImport(ctx, "acc_1", "imp_03")
 	require.NoError(t, err)
 	require.Equal(t, changes.Counts{Added: 2}, got.Counts)
@@ -78,7 +78,7 @@ func TestChangeSets(t *testing.T) {
 	require.Equal(t, len(errs), got.Counts.Added)
 }
 
-func addChanges(s *store.Store, ctx context.Context, step string, set changes.Set) error {
+func addChanges(ctx context.Context, s *store.Store, step string, set changes.Set) error {
 	_, err := s.AddChanges(ctx, step, set)
 	return err
 }

@@ -9,8 +9,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/apiscout/apiscout/shared/inventory"
 	"github.com/apiscout/apiscout/shared/store"
@@ -85,43 +86,26 @@ func write(ctx context.Context, st Store, log *slog.Logger, t Target, observatio
 		}
 	}
 	results := make([]Written, len(groups))
-	errs := make([]error, len(groups))
-	parent := ctx
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	sem := make(chan struct{}, Parallel)
-	var wg sync.WaitGroup
+	// The first group to fail cancels the others; its error is the write's.
+	eg, gctx := errgroup.WithContext(ctx)
+	eg.SetLimit(Parallel)
 	for i, g := range groups {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
+		if gctx.Err() != nil {
 			break
 		}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			results[i], errs[i] = writeGroup(ctx, st, log, t, g, knownOf[i], haveKnown)
-			if errs[i] != nil {
-				cancel()
-			}
-		}()
+		eg.Go(func() (err error) {
+			results[i], err = writeGroup(gctx, st, log, t, g, knownOf[i], haveKnown)
+			return err
+		})
 	}
-	wg.Wait()
-	var out Written
-	for i := range groups {
-		if errs[i] != nil && !errors.Is(errs[i], context.Canceled) {
-			return Written{}, errs[i]
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err := eg.Wait(); err != nil {
 		return Written{}, err
 	}
-	if err := parent.Err(); err != nil {
+	if err := ctx.Err(); err != nil {
 		// Cancelled before every group started.
 		return Written{}, err
 	}
+	var out Written
 	for _, r := range results {
 		out.Created = append(out.Created, r.Created...)
 		out.Touched = append(out.Touched, r.Touched...)
@@ -135,16 +119,16 @@ func write(ctx context.Context, st Store, log *slog.Logger, t Target, observatio
 func group(t Target, observations []inventory.Observation) (groups [][]inventory.Observation, at map[string]int) {
 	ids := endpointIDs(t, observations)
 	at = map[string]int{}
-	var sizes []int
+	last := 0 // endpoints in the last group
 	for i, o := range observations {
 		g, ok := at[ids[i]]
 		if !ok {
-			if len(groups) == 0 || sizes[len(sizes)-1] == GroupSize {
-				groups, sizes = append(groups, nil), append(sizes, 0)
+			if len(groups) == 0 || last == GroupSize {
+				groups, last = append(groups, nil), 0
 			}
 			g = len(groups) - 1
 			at[ids[i]] = g
-			sizes[g]++
+			last++
 		}
 		groups[g] = append(groups[g], o)
 	}

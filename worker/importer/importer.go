@@ -7,11 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/hibiken/asynq"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/apiscout/apiscout/shared/changes"
 	"github.com/apiscout/apiscout/shared/inventory"
@@ -322,9 +321,10 @@ func (h *Handler) classify(coll *postman.Collection, plan *inventory.Plan, o inv
 	return replays
 }
 
-// startReplays records the endpoints the import's first step wrote,
-// enqueues one replay task per request and records the step. Task ids are derived from import and index, so a
-// retried import enqueues nothing twice.
+// startReplays records the endpoints the import's first step wrote and the
+// step itself, and enqueues one replay task per request. Task ids are
+// derived from import and index, so a retried import enqueues nothing
+// twice.
 func (h *Handler) startReplays(ctx context.Context, imp inventory.Import, replays []int, res store.ImportResult, written assemble.Written) error {
 	if h.cfg.State == nil || h.cfg.Queue == nil {
 		return &permanentError{"this worker cannot replay (no queue configured)"}
@@ -343,30 +343,21 @@ func (h *Handler) startReplays(ctx context.Context, imp inventory.Import, replay
 	// Several enqueuers at once: one after another, each waits a round
 	// trip to Redis (2,000 replays took half a second before the last was
 	// queued, while the first ones were long done).
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var next atomic.Int64
-	errs := make([]error, enqueuers)
-	var wg sync.WaitGroup
-	for w := range enqueuers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < len(replays) && ctx.Err() == nil; i = int(next.Add(1) - 1) {
-				t, err := tasks.NewReplayRequest(tasks.ReplayRequest{ImportID: imp.ID, AccountID: imp.AccountID, Index: replays[i]}, h.cfg.ReplayMaxRetry, timeout)
-				if err == nil {
-					err = tasks.EnqueueOnce(ctx, h.cfg.Queue, t)
-				}
-				if err != nil {
-					errs[w] = err
-					cancel()
-					return
-				}
+	eg, gctx := errgroup.WithContext(ctx)
+	eg.SetLimit(enqueuers)
+	for _, idx := range replays {
+		if gctx.Err() != nil {
+			break
+		}
+		eg.Go(func() error {
+			t, err := tasks.NewReplayRequest(tasks.ReplayRequest{ImportID: imp.ID, AccountID: imp.AccountID, Index: idx}, h.cfg.ReplayMaxRetry, timeout)
+			if err != nil {
+				return err
 			}
-		}()
+			return tasks.EnqueueOnce(gctx, h.cfg.Queue, t)
+		})
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := eg.Wait(); err != nil {
 		return err
 	}
 	// Cancelled from outside: some were not enqueued.
